@@ -1,0 +1,115 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Units(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    UNITS_UNSPECIFIED: _ClassVar[Units]
+    UNITS_METRIC: _ClassVar[Units]
+    UNITS_IMPERIAL: _ClassVar[Units]
+    UNITS_STANDARD: _ClassVar[Units]
+UNITS_UNSPECIFIED: Units
+UNITS_METRIC: Units
+UNITS_IMPERIAL: Units
+UNITS_STANDARD: Units
+
+class GetCurrentWeatherRequest(_message.Message):
+    __slots__ = ("postal_code", "country_code", "units")
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    postal_code: str
+    country_code: str
+    units: Units
+    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ...) -> None: ...
+
+class Location(_message.Message):
+    __slots__ = ("name", "country_code", "latitude", "longitude", "utc_offset_seconds", "postal_code")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    LATITUDE_FIELD_NUMBER: _ClassVar[int]
+    LONGITUDE_FIELD_NUMBER: _ClassVar[int]
+    UTC_OFFSET_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    country_code: str
+    latitude: float
+    longitude: float
+    utc_offset_seconds: int
+    postal_code: str
+    def __init__(self, name: _Optional[str] = ..., country_code: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., utc_offset_seconds: _Optional[int] = ..., postal_code: _Optional[str] = ...) -> None: ...
+
+class Condition(_message.Message):
+    __slots__ = ("id", "status", "description", "icon")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ICON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    status: str
+    description: str
+    icon: str
+    def __init__(self, id: _Optional[int] = ..., status: _Optional[str] = ..., description: _Optional[str] = ..., icon: _Optional[str] = ...) -> None: ...
+
+class Temperature(_message.Message):
+    __slots__ = ("current", "feels_like", "min", "max")
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    FEELS_LIKE_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    current: float
+    feels_like: float
+    min: float
+    max: float
+    def __init__(self, current: _Optional[float] = ..., feels_like: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ...) -> None: ...
+
+class Wind(_message.Message):
+    __slots__ = ("speed", "direction_degrees", "gust")
+    SPEED_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_DEGREES_FIELD_NUMBER: _ClassVar[int]
+    GUST_FIELD_NUMBER: _ClassVar[int]
+    speed: float
+    direction_degrees: float
+    gust: float
+    def __init__(self, speed: _Optional[float] = ..., direction_degrees: _Optional[float] = ..., gust: _Optional[float] = ...) -> None: ...
+
+class GetCurrentWeatherResponse(_message.Message):
+    __slots__ = ("location", "condition", "temperature", "wind", "humidity_percent", "pressure_hpa", "cloudiness_percent", "visibility_meters", "sunrise_time", "sunset_time", "observation_time", "units", "source", "fetch_time", "stale")
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    WIND_FIELD_NUMBER: _ClassVar[int]
+    HUMIDITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    PRESSURE_HPA_FIELD_NUMBER: _ClassVar[int]
+    CLOUDINESS_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_METERS_FIELD_NUMBER: _ClassVar[int]
+    SUNRISE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUNSET_TIME_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_TIME_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FETCH_TIME_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    location: Location
+    condition: Condition
+    temperature: Temperature
+    wind: Wind
+    humidity_percent: int
+    pressure_hpa: int
+    cloudiness_percent: int
+    visibility_meters: int
+    sunrise_time: _timestamp_pb2.Timestamp
+    sunset_time: _timestamp_pb2.Timestamp
+    observation_time: _timestamp_pb2.Timestamp
+    units: Units
+    source: str
+    fetch_time: _timestamp_pb2.Timestamp
+    stale: bool
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,56 @@
+"""The frontend's settings, read from environment variables.
+
+This module is the one source of truth for the variable names: the Helm chart's env entries are
+checked against `env_var_names()` by tests/deploy, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(ValueError):
+    """The environment holds a setting the frontend cannot use; the message names each one."""
+
+
+class FrontendSettings(BaseModel):
+    """Every knob of the frontend. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    host: str = Field("0.0.0.0", alias="FRONTEND_HOST", min_length=1)
+    port: int = Field(8080, alias="FRONTEND_PORT", ge=0, le=65535)
+    # host:port of the weather service's gRPC API.
+    weather_addr: str = Field("127.0.0.1:50051", alias="WEATHER_ADDR", min_length=3)
+    # Deadline of every gRPC call, retries included.
+    weather_deadline_seconds: float = Field(2.0, alias="WEATHER_DEADLINE_SECONDS", gt=0)
+    gunicorn_workers: int = Field(2, alias="GUNICORN_WORKERS", gt=0)
+    gunicorn_threads: int = Field(4, alias="GUNICORN_THREADS", gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FrontendSettings:
+        """Read settings from `environ` (default: os.environ); raise ConfigError naming bad values."""
+        environ = os.environ if environ is None else environ
+        names = env_var_names()
+        # Empty values count as unset: FOO= means "use the default".
+        values = {k: v.strip() for k, v in environ.items() if k in names and v.strip()}
+        if "LOG_LEVEL" in values:
+            values["LOG_LEVEL"] = values["LOG_LEVEL"].upper()
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = [
+                f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']} (got {err.get('input')!r})"
+                for err in exc.errors()
+            ]
+            raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def env_var_names() -> frozenset[str]:
+    """The environment variable names the frontend reads."""
+    return frozenset(f.alias or n for n, f in FrontendSettings.model_fields.items())

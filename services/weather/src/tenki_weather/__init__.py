@@ -1,0 +1,1 @@
+"""tenki's gRPC weather service."""

@@ -1,0 +1,85 @@
+"""The weather service's settings, read from environment variables.
+
+This module is the one source of truth for the variable names: the Helm chart's env entries are
+checked against `env_var_names()` by tests/deploy, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """The environment holds a setting the service cannot use; the message names each one."""
+
+
+class WeatherSettings(BaseModel):
+    """Every knob of the weather service. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    # Upstream: OpenWeatherMap through PyOWM.
+    owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
+    owm_base_url: str = Field(DEFAULT_OWM_BASE_URL, alias="OWM_BASE_URL", min_length=1)
+    owm_timeout_seconds: float = Field(5.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
+    # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
+    weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
+
+    # Cache: OWM asks for at most one call per location per 10 minutes.
+    cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
+    cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
+    stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
+
+    # Server.
+    host: str = Field("0.0.0.0", alias="WEATHER_HOST", min_length=1)
+    port: int = Field(50051, alias="WEATHER_PORT", ge=0, le=65535)
+    max_workers: int = Field(16, alias="WEATHER_MAX_WORKERS", gt=0)
+    # 0 turns the Prometheus listener off.
+    metrics_port: int = Field(9090, alias="METRICS_PORT", ge=0, le=65535)
+    shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @property
+    def provider(self) -> Literal["demo", "owm"]:
+        """The provider in force: the explicit choice, else OWM when a key is present."""
+        if self.weather_provider:
+            return self.weather_provider
+        return "owm" if self.owm_api_key.get_secret_value() else "demo"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WeatherSettings:
+        """Read settings from `environ` (default: os.environ); raise ConfigError naming bad values."""
+        return load_settings(cls, os.environ if environ is None else environ)
+
+
+def load_settings(model: type[M], environ: Mapping[str, str]) -> M:
+    """Validate the variables `model` knows from `environ`, turning pydantic's error into prose."""
+    names = env_var_names(model)
+    # Empty values count as unset, as in most twelve-factor apps: FOO= means "use the default".
+    values = {key: value.strip() for key, value in environ.items() if key in names and value.strip()}
+    if "LOG_LEVEL" in values:
+        values["LOG_LEVEL"] = values["LOG_LEVEL"].upper()
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            # Never echo the input of a secret back.
+            shown = "" if "KEY" in name else f" (got {error.get('input')!r})"
+            problems.append(f"{name}: {error['msg']}{shown}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def env_var_names(model: type[BaseModel] = WeatherSettings) -> frozenset[str]:
+    """The environment variable names `model` reads."""
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
