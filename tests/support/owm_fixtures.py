@@ -1,0 +1,1 @@
+"""Fixtures around the OpenWeatherMap stand-in server (support.owm_standin)."""
