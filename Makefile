@@ -31,7 +31,7 @@ include $(wildcard mk/*.mk)
 help: ## Show this list of targets
 	@echo "tenki -- make targets:"
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort -u \
-	  | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 $(UV):
 	@scripts/apt-ensure.sh py:ensurepip=python3-venv
