@@ -20,8 +20,9 @@ def test_every_copy_in_the_tree_agrees_with_version_file() -> None:
 
 def test_the_checked_copies_cover_all_three_packages() -> None:
     places = " ".join(c.where for c in version.copies(ROOT))
-    for rel in ("proto/pyproject.toml", "services/weather/pyproject.toml", "services/frontend/pyproject.toml"):
+    for rel in version.PACKAGES.values():
         assert rel in places
+    assert set(version.PACKAGES) == {"tenki-proto", "tenki-weather", "tenki-frontend"}
 
 
 def test_chart_version_and_app_version_are_checked_when_the_chart_exists() -> None:
