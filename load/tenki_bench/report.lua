@@ -1,0 +1,12 @@
+-- wrk script: at the end, print one JSON line with the numbers the benchmark needs.
+-- (wrk's own text summary is for people; this line is for tenki_bench.wrk to read.)
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"tenki_bench": 1, "requests": %d, "duration_us": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end

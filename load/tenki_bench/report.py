@@ -1,0 +1,70 @@
+"""The benchmark's table, ratios and targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .stats import RowResult
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Throughput of tenki's row over the bare row it stands on, and the least that is acceptable."""
+
+    label: str
+    numerator: int
+    denominator: int
+    target: float
+
+
+RATIOS = (
+    Ratio("3/2 weather page / Flask+gRPC", 3, 2, 0.85),
+    Ratio("4/2 JSON API / Flask+gRPC", 4, 2, 0.85),
+    Ratio("6/5 GetCurrentWeather / gRPC echo", 6, 5, 0.90),
+)
+
+
+def ratio_results(rows: dict[int, RowResult]) -> list[dict[str, Any]]:
+    """Each ratio's value and whether it meets its target (None when a row is missing)."""
+    results = []
+    for ratio in RATIOS:
+        top, bottom = rows.get(ratio.numerator), rows.get(ratio.denominator)
+        value = top.rps / bottom.rps if top and bottom and bottom.rps > 0 else None
+        results.append(
+            {
+                "ratio": ratio.label,
+                "value": None if value is None else round(value, 3),
+                "target": ratio.target,
+                "met": None if value is None else value >= ratio.target,
+            }
+        )
+    return results
+
+
+def _ms(value: float) -> str:
+    return f"{value:8.2f}"
+
+
+def table(rows: list[RowResult]) -> str:
+    """The rows as a fixed-width text table."""
+    lines = [
+        f"{'#':>2}  {'row':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}  tool",
+        "-" * 100,
+    ]
+    for r in rows:
+        lines.append(
+            f"{r.row:>2}  {r.name:<44} {r.rps:9.1f} {_ms(r.p50_ms)} {_ms(r.p99_ms)} {r.errors:>6}  {r.tool}"
+        )
+    return "\n".join(lines)
+
+
+def ratio_table(results: list[dict[str, Any]]) -> str:
+    lines = []
+    for res in results:
+        if res["value"] is None:
+            lines.append(f"  {res['ratio']:<38} n/a (row missing)")
+            continue
+        verdict = "ok" if res["met"] else "MISSED"
+        lines.append(f"  {res['ratio']:<38} {res['value']:6.3f}  target >= {res['target']:.2f}  {verdict}")
+    return "\n".join(lines)

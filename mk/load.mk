@@ -1,0 +1,33 @@
+# Load tests (Locust) and the side-by-side benchmark: the performance engineer's targets.
+# `make load` loads LOAD_HOST, or a local stack it starts for the run and stops afterwards;
+# a cluster passes its way in: make load LOAD_HOST=http://GATEWAY [LOAD_GRPC_ADDR=HOST:PORT].
+
+LOAD_HOST ?=
+LOAD_GRPC_ADDR ?=
+LOAD_USERS ?= 30
+LOAD_SPAWN_RATE ?= 10
+LOAD_RUN_TIME ?= 60s
+# The SLO: fail when more than LOAD_MAX_FAIL_RATIO of requests fail or p95 exceeds LOAD_P95_MS.
+LOAD_P95_MS ?= 1000
+LOAD_MAX_FAIL_RATIO ?= 0.01
+LOAD_CLASSES ?= WebsiteUser ApiUser GrpcUser
+LOAD_OUT ?= build/load
+
+LOAD_RUN = $(PY) load/run_load.py --grpc-addr "$(LOAD_GRPC_ADDR)" --spawn-rate $(LOAD_SPAWN_RATE) \
+  --p95-ms $(LOAD_P95_MS) --max-fail-ratio $(LOAD_MAX_FAIL_RATIO) --classes "$(LOAD_CLASSES)" --out $(LOAD_OUT)
+
+.PHONY: load
+load: $(SYNCED) ## Locust load test, headless; fails on >1% errors or p95 > LOAD_P95_MS (LOAD_HOST=... for a cluster)
+	$(LOAD_RUN) --host "$(LOAD_HOST)" --users $(LOAD_USERS) --run-time $(LOAD_RUN_TIME) --name load
+
+.PHONY: load-smoke
+load-smoke: $(SYNCED) ## A 20-second load run against a local stack (CI), same SLO gate
+	$(LOAD_RUN) --host "" --users 10 --run-time 20s --name smoke
+
+BENCH_ROUNDS ?= 2
+BENCH_SECONDS ?= 8
+
+.PHONY: bench
+bench: $(SYNCED) ## Benchmark tenki against the bare stack (wrk + a gRPC client); table + build/bench/results.json
+	@scripts/apt-ensure.sh wrk=wrk
+	cd load && BENCH_ROUNDS=$(BENCH_ROUNDS) BENCH_SECONDS=$(BENCH_SECONDS) ../$(PY) -m tenki_bench
