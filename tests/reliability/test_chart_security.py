@@ -36,7 +36,8 @@ VALUE_SETS: dict[str, list[str]] = {
 
 
 def helm_binary() -> str:
-    found = shutil.which("helm") or (str(ROOT / ".tools/bin/helm") if (ROOT / ".tools/bin/helm").exists() else None)
+    local = ROOT / ".tools" / "bin" / "helm"
+    found = shutil.which("helm") or (str(local) if local.exists() else None)
     if not found:
         pytest.fail("no helm binary: run `make helm` (it installs a pinned helm into .tools/bin)")
     return found
@@ -58,7 +59,8 @@ def run_checkov(manifest: Path) -> dict[str, Any]:
     report = json.loads(proc.stdout)
     # With nothing failed and --quiet, checkov may print a list or a bare summary; normalise to one dict.
     if isinstance(report, list):
-        report = {"results": {"failed_checks": [c for r in report for c in r["results"].get("failed_checks", [])]},
+        failed = [c for r in report for c in r["results"].get("failed_checks", [])]
+        report = {"results": {"failed_checks": failed},
                   "summary": {"parsing_errors": sum(r["summary"]["parsing_errors"] for r in report),
                               "resource_count": sum(r["summary"]["resource_count"] for r in report)}}
     report.setdefault("results", {}).setdefault("failed_checks", [])
@@ -71,7 +73,8 @@ def test_every_skip_has_a_reason() -> None:
     assert len(ids) == len(set(ids)), "a check is listed twice in checkov-skips.yaml"
     for skip in skips:
         assert str(skip.get("id", "")).startswith("CKV"), f"not a checkov check id: {skip}"
-        assert len(str(skip.get("reason", "")).strip()) >= 20, f"{skip.get('id')}: give the reason for the skip"
+        reason = str(skip.get("reason", "")).strip()
+        assert len(reason) >= 20, f"{skip.get('id')}: give the reason for the skip"
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,8 @@ def checkov_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[
             capture_output=True, text=True, timeout=120, check=False,
         )
         assert rendered.returncode == 0, f"helm template ({name}) failed: {rendered.stderr}"
-        assert [d for d in yaml.safe_load_all(rendered.stdout) if d], f"helm template ({name}) rendered nothing"
+        documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+        assert documents, f"helm template ({name}) rendered nothing"
         manifest = tmp_path_factory.mktemp(f"chart-{name}") / "rendered.yaml"
         manifest.write_text(rendered.stdout)
         reports[name] = run_checkov(manifest)
