@@ -46,6 +46,9 @@ class WeatherSettings(BaseModel):
     # 0 turns the Prometheus listener off.
     metrics_port: int = Field(9090, alias="METRICS_PORT", ge=0, le=65535)
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
+    # On SIGTERM, health says NOT_SERVING for this long while RPCs are still answered, so readiness
+    # checks and load balancers see it before the listener closes.
+    shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
     @property

@@ -1,0 +1,277 @@
+"""`tenki`, the project's management command: serve the weather service, check the set-up, call it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from importlib.metadata import PackageNotFoundError, version
+from typing import TextIO
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
+
+from .config import ConfigError, WeatherSettings, env_var_names
+from .errors import WeatherError, field_violations
+from .interceptor import REQUEST_ID_HEADER
+from .provider import build_provider
+
+DESCRIPTION = """\
+tenki: the current weather for a postal code, over gRPC.
+
+  tenki serve                                   run the weather service (foreground; Ctrl-C stops it)
+  tenki check [--addr HOST:PORT]                verify configuration, API key or demo mode, upstream
+  tenki weather 94040 --country us --units imperial   ask a running service
+
+Without OWM_API_KEY the service runs in demo mode (invented, deterministic data; no network).
+Settings come from environment variables; `tenki serve --help` lists them.
+"""
+
+ENV_HELP = """\
+environment variables (defaults in brackets):
+  OWM_API_KEY                OpenWeatherMap key; unset = demo mode []
+  OWM_BASE_URL               upstream base URL [https://api.openweathermap.org/data/2.5]
+  OWM_TIMEOUT_SECONDS        upstream request timeout [5]
+  OWM_RATE_LIMIT_PER_MINUTE  upstream call budget (token bucket) [60]
+  WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
+  CACHE_TTL_SECONDS          how long an answer is fresh [600]
+  CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
+  STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
+  WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
+  WEATHER_MAX_WORKERS        gRPC worker threads [16]
+  METRICS_PORT               Prometheus /metrics port; 0 = off [9090]
+  SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
+  SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
+  LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]
+"""
+
+UNITS = {
+    "metric": weather_pb2.UNITS_METRIC,
+    "imperial": weather_pb2.UNITS_IMPERIAL,
+    "standard": weather_pb2.UNITS_STANDARD,
+}
+TEMP_SUFFIX = {
+    weather_pb2.UNITS_METRIC: "°C",
+    weather_pb2.UNITS_IMPERIAL: "°F",
+    weather_pb2.UNITS_STANDARD: "K",
+}
+DEFAULT_PORT = WeatherSettings.model_fields["port"].default
+
+
+def package_version() -> str:
+    try:
+        return version("tenki-weather")
+    except PackageNotFoundError:  # pragma: no cover (only when run from an uninstalled tree)
+        return "unknown"
+
+
+def default_addr() -> str:
+    try:
+        port = WeatherSettings.from_env().port
+    except ConfigError:
+        port = DEFAULT_PORT
+    return f"127.0.0.1:{port}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tenki", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser(
+        "serve",
+        help="run the weather service in the foreground (settings from the environment)",
+        description="Run the gRPC weather service until SIGTERM or Ctrl-C, then shut down gracefully.",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="check configuration, API key or demo mode, and that upstream is reachable",
+        description="Check the set-up item by item; exit 1 when any check fails.",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--addr", help="also check the health of a running service at HOST:PORT")
+    check.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer [5]")
+
+    weather = commands.add_parser(
+        "weather",
+        help="ask a running weather service for the current weather",
+        description="Call GetCurrentWeather and print the answer, or the status code and message (exit 1).",
+    )
+    weather.add_argument("postal_code", metavar="POSTAL_CODE", help="e.g. 94040, 'SW1A 1AA', 100-0001")
+    weather.add_argument("--country", default="us", help="ISO 3166-1 alpha-2 country code [us]")
+    weather.add_argument("--units", choices=tuple(UNITS), default="metric", help="unit system [metric]")
+    weather.add_argument("--addr", default=None, help="HOST:PORT of the service [127.0.0.1:$WEATHER_PORT]")
+    weather.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds [5]")
+    weather.add_argument("--request-id", default=None, help="x-request-id to send (default: a new one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return run_serve()
+    if args.command == "check":
+        return run_check(args.addr, args.timeout)
+    return run_weather(args)
+
+
+def run_serve() -> int:
+    from .server import serve
+
+    try:
+        settings = WeatherSettings.from_env()
+    except ConfigError as exc:
+        print(f"tenki: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return serve(settings)
+    except RuntimeError as exc:
+        # grpc raises RuntimeError when the port cannot be bound.
+        print(f"tenki: cannot start: {exc}", file=sys.stderr)
+        return 1
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.failed = 0
+
+    def item(self, ok: bool | None, name: str, text: str) -> None:
+        mark = "SKIP" if ok is None else (" OK " if ok else "FAIL")
+        self.failed += ok is False
+        print(f"[{mark}] {name}: {text}", file=self.out)
+
+
+def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int:
+    report = Report(out)
+    try:
+        settings = WeatherSettings.from_env()
+    except ConfigError as exc:
+        report.item(False, "configuration", str(exc))
+        settings = None
+    else:
+        report.item(
+            True,
+            "configuration",
+            f"valid ({len(env_var_names())} variables known; port {settings.port}, "
+            f"metrics port {settings.metrics_port or 'off'})",
+        )
+    if settings is not None:
+        check_provider(settings, report, timeout)
+    if addr:
+        check_server(addr, timeout, report)
+    verdict = "all checks passed" if not report.failed else f"{report.failed} check(s) failed"
+    print(f"verdict: {verdict}", file=out)
+    return 1 if report.failed else 0
+
+
+def check_provider(settings: WeatherSettings, report: Report, timeout: float) -> None:
+    has_key = bool(settings.owm_api_key.get_secret_value())
+    if settings.provider == "demo":
+        why = "WEATHER_PROVIDER=demo" if settings.weather_provider == "demo" else "no OWM_API_KEY"
+        report.item(True, "provider", f"demo mode ({why}): invented, deterministic data, no network")
+        report.item(None, "upstream", "not used in demo mode")
+        return
+    if not has_key:
+        report.item(False, "provider", "WEATHER_PROVIDER=owm but OWM_API_KEY is not set")
+        return
+    report.item(True, "provider", "OpenWeatherMap (OWM_API_KEY is set)")
+    provider = build_provider(settings.model_copy(update={"owm_timeout_seconds": timeout}))
+    try:
+        provider.current_weather("94040", "US")
+    except WeatherError as exc:
+        if exc.kind == "not_found":
+            report.item(True, "upstream", f"{settings.owm_base_url} answered")
+        else:
+            report.item(False, "upstream", f"{settings.owm_base_url}: {exc.code.name}: {exc.message}")
+    else:
+        report.item(True, "upstream", f"{settings.owm_base_url} answered")
+
+
+def check_server(addr: str, timeout: float, report: Report) -> None:
+    with grpc.insecure_channel(addr) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        try:
+            answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+        except grpc.RpcError as exc:
+            report.item(False, f"server {addr}", f"{exc.code().name}: {exc.details()}")
+            return
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    report.item(answer.status == health_pb2.HealthCheckResponse.SERVING, f"server {addr}", f"health {status}")
+
+
+# -- weather -------------------------------------------------------------------------------------
+
+
+def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    addr = args.addr or default_addr()
+    request = weather_pb2.GetCurrentWeatherRequest(
+        postal_code=args.postal_code, country_code=args.country, units=UNITS[args.units]
+    )
+    request_id = args.request_id or uuid.uuid4().hex
+    with grpc.insecure_channel(addr) as channel:
+        stub = weather_pb2_grpc.WeatherServiceStub(channel)
+        try:
+            answer = stub.GetCurrentWeather(
+                request, timeout=args.timeout, metadata=((REQUEST_ID_HEADER, request_id),)
+            )
+        except grpc.RpcError as exc:
+            violations = field_violations(exc)
+            if violations:
+                print(f"{exc.code().name}: the request is invalid", file=err)
+                for violation in violations:
+                    print(f"  {violation.field}: {violation.description}", file=err)
+            else:
+                print(f"{exc.code().name}: {exc.details()}", file=err)
+            return 1
+    print(format_weather(answer), file=out)
+    return 0
+
+
+def _local(stamp: object, offset: int) -> str:
+    moment = stamp.ToDatetime(tzinfo=timezone.utc)  # type: ignore[attr-defined]
+    return (moment + timedelta(seconds=offset)).strftime("%H:%M")
+
+
+def format_weather(answer: weather_pb2.GetCurrentWeatherResponse) -> str:
+    """A readable, aligned summary of an answer."""
+    place, temp, wind = answer.location, answer.temperature, answer.wind
+    t = TEMP_SUFFIX.get(answer.units, "°C")
+    speed = "mph" if answer.units == weather_pb2.UNITS_IMPERIAL else "m/s"
+    offset = place.utc_offset_seconds
+    zone = "UTC{:+03d}:{:02d}".format(int(offset / 3600), abs(offset) % 3600 // 60)
+    fetched = answer.fetch_time.ToDatetime(tzinfo=timezone.utc)
+    age = max(0, int((datetime.now(timezone.utc) - fetched).total_seconds() // 60))
+    lines = [
+        f"{place.name}, {place.country_code} ({place.postal_code})"
+        f"  {place.latitude:.4f}, {place.longitude:.4f}",
+        f"  {'Conditions':<11} {answer.condition.status}: {answer.condition.description}",
+        f"  {'Temperature':<11} {temp.current:.1f} {t} (feels like {temp.feels_like:.1f} {t}; "
+        f"min {temp.min:.1f}, max {temp.max:.1f})",
+        f"  {'Humidity':<11} {answer.humidity_percent} %",
+        f"  {'Pressure':<11} {answer.pressure_hpa} hPa",
+        f"  {'Wind':<11} {wind.speed:.1f} {speed} from {wind.direction_degrees:.0f}°"
+        + (f" (gusts {wind.gust:.1f} {speed})" if wind.gust else ""),
+        f"  {'Clouds':<11} {answer.cloudiness_percent} %",
+        f"  {'Visibility':<11} {answer.visibility_meters} m",
+        f"  {'Sun':<11} rises {_local(answer.sunrise_time, offset)}, "
+        f"sets {_local(answer.sunset_time, offset)} (local time, {zone})",
+        f"  {'Source':<11} {answer.source}, fetched {age} min ago" + ("  [STALE]" if answer.stale else ""),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""A server interceptor: request id, one JSON log line and the metrics of every RPC."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from .metrics import Metrics
+from .rpcinfo import RpcInfo, begin_rpc, end_rpc
+
+log = logging.getLogger("tenki_weather.rpc")
+
+REQUEST_ID_HEADER = "x-request-id"
+SERVICE_PREFIX = "/tenki."
+# A request id from a client is echoed into logs and metadata: keep it short and printable.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+def request_id_from(metadata: Any) -> str:
+    for key, value in metadata or ():
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and _REQUEST_ID.match(value):
+            return value
+    return uuid.uuid4().hex
+
+
+class ObservabilityInterceptor(grpc.ServerInterceptor):
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        # Only unary-unary methods are ours; health Watch (streaming) and reflection pass through.
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        request_id = request_id_from(handler_call_details.invocation_metadata)
+        inner = handler.unary_unary
+
+        def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
+            info = RpcInfo(method=method, request_id=request_id)
+            token = begin_rpc(info)
+            start = time.perf_counter()
+            # Initial metadata goes out even when the call fails (abort replaces trailing metadata).
+            context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+            try:
+                return inner(request, context)
+            finally:
+                seconds = time.perf_counter() - start
+                code = context.code() or grpc.StatusCode.OK
+                self._observe(info, code, seconds)
+                end_rpc(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _observe(self, info: RpcInfo, code: grpc.StatusCode, seconds: float) -> None:
+        self._metrics.observe_rpc(info.method, code.name, seconds)
+        fields = {
+            "method": info.method,
+            "code": code.name,
+            "duration_ms": round(seconds * 1000, 3),
+            "request_id": info.request_id,
+            "cache": info.cache or None,
+        }
+        if info.postal_code:
+            fields.update(postal_code=info.postal_code, country_code=info.country_code)
+        if info.error_kind:
+            fields["error_kind"] = info.error_kind
+        # Probes call health every few seconds; their lines are DEBUG so they do not drown the log.
+        level = logging.INFO if info.method.startswith(SERVICE_PREFIX) else logging.DEBUG
+        log.log(level, "rpc", extra=fields)

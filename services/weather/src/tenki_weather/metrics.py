@@ -1,0 +1,74 @@
+"""Prometheus metrics of the weather service, in a registry of its own.
+
+A registry per server (not prometheus_client's global one) lets tests run several servers in one
+process, and keeps the exposition to exactly what this service measures.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    start_http_server,
+)
+
+from .model import CacheResult
+
+# Upstream outcomes: "ok", an errors.WeatherError kind, or "throttled" (tenki's own budget refused
+# the call, so nothing was sent).
+THROTTLED = "throttled"
+
+# The *_created series double the exposition and no dashboard of ours reads them.
+disable_created_metrics()
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.rpcs = Counter(
+            "tenki_weather_rpcs",
+            "gRPC calls handled, by method and status code",
+            ["method", "code"],
+            registry=self.registry,
+        )
+        self.rpc_latency = Histogram(
+            "tenki_weather_rpc_duration_seconds",
+            "gRPC call latency, by method and status code",
+            ["method", "code"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.cache_lookups = Counter(
+            "tenki_weather_cache_lookups",
+            "Cache lookups by result: hit (fresh), miss (fetched upstream), "
+            "stale (served after an upstream error)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.upstream_calls = Counter(
+            "tenki_weather_upstream_calls",
+            "Calls to the weather provider by outcome "
+            "(throttled: refused by tenki's own rate limit, not sent)",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        # Known label values start at zero, so a dashboard shows them before the first event.
+        for result in CacheResult:
+            self.cache_lookups.labels(result.value)
+
+    def observe_rpc(self, method: str, code: str, seconds: float) -> None:
+        self.rpcs.labels(method, code).inc()
+        self.rpc_latency.labels(method, code).observe(seconds)
+
+    def observe_cache(self, result: CacheResult) -> None:
+        self.cache_lookups.labels(result.value).inc()
+
+    def observe_upstream(self, provider: str, outcome: str) -> None:
+        self.upstream_calls.labels(provider, outcome).inc()
+
+    def serve(self, port: int, host: str) -> object:
+        """Start the /metrics HTTP listener in a daemon thread; returns the WSGI server (to shut down)."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return server

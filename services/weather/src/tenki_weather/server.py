@@ -1,0 +1,127 @@
+"""The gRPC server: WeatherService, health, reflection, the interceptor, metrics and graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
+
+from .config import WeatherSettings
+from .interceptor import ObservabilityInterceptor
+from .logs import configure_logging
+from .metrics import Metrics
+from .service import WeatherService
+from .servicer import WeatherServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = weather_pb2.DESCRIPTOR.services_by_name["WeatherService"].full_name
+HEALTH_SERVICES = ("", SERVICE_NAME)
+HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+def listen_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class WeatherServer:
+    """One weather server: build it, start() it, stop() it. `port` is the bound port (useful with 0)."""
+
+    def __init__(
+        self,
+        settings: WeatherSettings,
+        service: WeatherService | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or (service.metrics if service else Metrics())
+        self.service = service or WeatherService.from_settings(settings, self.metrics)
+        self.health = health.HealthServicer()
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
+            interceptors=[ObservabilityInterceptor(self.metrics)],
+            # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
+            # "binds" silently instead of failing.
+            options=[("grpc.so_reuseport", 0)],
+        )
+        weather_pb2_grpc.add_WeatherServiceServicer_to_server(WeatherServicer(self.service), self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),
+            self._server,
+        )
+        self.port = self._server.add_insecure_port(listen_address(settings.host, settings.port))
+        self._metrics_http: Any = None
+        self.metrics_port = 0
+
+    @property
+    def address(self) -> str:
+        host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        return listen_address(host, self.port)
+
+    def start(self) -> None:
+        if self.settings.metrics_port:
+            self._metrics_http = self.metrics.serve(self.settings.metrics_port, self.settings.host)
+            self.metrics_port = self._metrics_http.server_port
+        self._server.start()
+        for name in HEALTH_SERVICES:
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
+        """Health NOT_SERVING, answer on for `drain` s, then give in-flight RPCs `grace` s to finish."""
+        self.health.enter_graceful_shutdown()
+        if drain > 0:
+            # Load balancers and the frontend's readiness see NOT_SERVING while we still answer.
+            time.sleep(drain)
+        self._server.stop(grace).wait()
+        if self._metrics_http is not None:
+            self._metrics_http.shutdown()
+            self._metrics_http.server_close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
+
+
+def serve(settings: WeatherSettings) -> int:
+    """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
+    configure_logging(settings.log_level, secrets=[settings.owm_api_key.get_secret_value()])
+    server = WeatherServer(settings)
+    server.start()
+    log.info(
+        "weather service listening",
+        extra={
+            "address": listen_address(settings.host, server.port),
+            "metrics_port": server.metrics_port or None,
+            "provider": settings.provider,
+            "max_workers": settings.max_workers,
+        },
+    )
+    if settings.provider == "demo":
+        why = "WEATHER_PROVIDER=demo" if settings.weather_provider == "demo" else "no OWM_API_KEY is set"
+        log.warning(
+            f"DEMO MODE ({why}): answers are invented demo data (source=demo), not real weather; "
+            "set OWM_API_KEY to use OpenWeatherMap",
+            extra={"provider": "demo"},
+        )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("shutdown requested", extra={"signal": signal.Signals(signum).name})
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # A bounded wait in a loop keeps the main thread responsive to signals.
+    while not stopping.wait(0.5):
+        pass
+    server.stop(settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    log.info("weather service stopped")
+    return 0

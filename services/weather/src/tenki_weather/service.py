@@ -1,0 +1,70 @@
+"""The weather service's domain facade: validate, then cache (single flight, stale-if-error), then provider.
+
+Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
+"""
+
+from __future__ import annotations
+
+from .cache import ObservationCache
+from .config import WeatherSettings
+from .errors import RateLimited, WeatherError
+from .metrics import THROTTLED, Metrics
+from .model import Observation, Query, Report, Units
+from .provider import Provider, build_provider
+from .ratelimit import TokenBucket
+from .units import temperatures, wind
+from .validation import validate
+
+
+class WeatherService:
+    def __init__(
+        self,
+        provider: Provider,
+        cache: ObservationCache[Observation],
+        limiter: TokenBucket | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.provider = provider
+        self.cache = cache
+        self.limiter = limiter
+        self.metrics = metrics or Metrics()
+
+    @classmethod
+    def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherService:
+        provider = build_provider(settings)
+        cache: ObservationCache[Observation] = ObservationCache(
+            ttl_seconds=settings.cache_ttl_seconds,
+            max_entries=settings.cache_max_entries,
+            stale_seconds=settings.stale_if_error_seconds,
+        )
+        # The demo provider makes no upstream calls, so only OWM spends the budget.
+        limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
+        return cls(provider, cache, limiter, metrics)
+
+    def current_weather(
+        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+    ) -> Report:
+        """The current weather for a raw question; raises errors.WeatherError subclasses."""
+        query = validate(postal_code, country_code, units)
+        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query))
+        self.metrics.observe_cache(result)
+        return Report(
+            observation=observation,
+            units=query.units,
+            temperature=temperatures(observation, query.units),
+            wind=wind(observation, query.units),
+            cache=result,
+        )
+
+    def _fetch(self, query: Query) -> Observation:
+        source = self.provider.source
+        if self.limiter is not None and not self.limiter.try_acquire():
+            self.metrics.observe_upstream(source, THROTTLED)
+            raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
+        try:
+            observation = self.provider.current_weather(query.postal_code, query.country_code)
+        except WeatherError as exc:
+            self.metrics.observe_upstream(source, exc.kind)
+            raise
+        self.metrics.observe_upstream(source, "ok")
+        return observation

@@ -1,0 +1,103 @@
+"""The gRPC servicer: protobuf in, domain call, protobuf out; domain errors become gRPC statuses."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
+
+from .errors import InternalError, WeatherError, to_grpc_status
+from .model import Report, Units
+from .rpcinfo import current_rpc
+from .service import WeatherService
+
+log = logging.getLogger(__name__)
+
+UNITS_FROM_PROTO = {
+    weather_pb2.UNITS_UNSPECIFIED: Units.METRIC,
+    weather_pb2.UNITS_METRIC: Units.METRIC,
+    weather_pb2.UNITS_IMPERIAL: Units.IMPERIAL,
+    weather_pb2.UNITS_STANDARD: Units.STANDARD,
+}
+UNITS_TO_PROTO = {
+    Units.METRIC: weather_pb2.UNITS_METRIC,
+    Units.IMPERIAL: weather_pb2.UNITS_IMPERIAL,
+    Units.STANDARD: weather_pb2.UNITS_STANDARD,
+}
+
+
+def _timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
+    obs = report.observation
+    place = obs.location
+    return weather_pb2.GetCurrentWeatherResponse(
+        location=weather_pb2.Location(
+            name=place.name,
+            country_code=place.country_code,
+            latitude=place.latitude,
+            longitude=place.longitude,
+            utc_offset_seconds=place.utc_offset_seconds,
+            postal_code=place.postal_code,
+        ),
+        condition=weather_pb2.Condition(
+            id=obs.condition.id,
+            status=obs.condition.status,
+            description=obs.condition.description,
+            icon=obs.condition.icon,
+        ),
+        temperature=weather_pb2.Temperature(
+            current=report.temperature.current,
+            feels_like=report.temperature.feels_like,
+            min=report.temperature.min,
+            max=report.temperature.max,
+        ),
+        wind=weather_pb2.Wind(
+            speed=report.wind.speed, direction_degrees=report.wind.direction_degrees, gust=report.wind.gust
+        ),
+        humidity_percent=obs.humidity_percent,
+        pressure_hpa=obs.pressure_hpa,
+        cloudiness_percent=obs.cloudiness_percent,
+        visibility_meters=obs.visibility_meters,
+        sunrise_time=_timestamp(obs.sunrise),
+        sunset_time=_timestamp(obs.sunset),
+        observation_time=_timestamp(obs.observed_at),
+        units=UNITS_TO_PROTO[report.units],
+        source=obs.source,
+        fetch_time=_timestamp(obs.fetched_at),
+        stale=report.stale,
+    )
+
+
+class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
+    def __init__(self, service: WeatherService) -> None:
+        self._service = service
+
+    def GetCurrentWeather(  # noqa: N802 (the proto's method name)
+        self, request: weather_pb2.GetCurrentWeatherRequest, context: grpc.ServicerContext
+    ) -> weather_pb2.GetCurrentWeatherResponse:
+        rpc = current_rpc()
+        # An enum number this server does not know (proto3 enums are open) is invalid input.
+        units: Units | str = UNITS_FROM_PROTO.get(request.units, f"#{request.units}")
+        try:
+            report = self._service.current_weather(request.postal_code, request.country_code, units)
+        except Exception as exc:
+            if not isinstance(exc, WeatherError) or isinstance(exc, InternalError):
+                # The client gets a generic message; the detail stays here.
+                log.error("internal error", exc_info=exc, extra={"request_id": rpc.request_id})
+            else:
+                rpc.error_kind = exc.kind
+            context.abort_with_status(to_grpc_status(exc))
+        rpc.cache = report.cache.value
+        rpc.postal_code = report.observation.location.postal_code
+        rpc.country_code = report.observation.location.country_code
+        return to_proto(report)
