@@ -75,7 +75,9 @@ cluster-up: ## Create the kind cluster (kind-config.yaml) and start cloud-provid
 
 .PHONY: deploy
 deploy: helm ## Build both images and install the chart into the kind cluster (skaffold run)
-	PATH="$(dir $(HELM)):$$PATH" skaffold run --kube-context $(KUBE_CONTEXT) $(SKAFFOLD_ARGS)
+	@command -v skaffold >/dev/null || { echo "deploy needs skaffold on PATH (see the README's Kubernetes section)"; exit 1; }
+	PATH="$(dir $(HELM)):$$PATH" TENKI_VERSION="$$(cat VERSION)" \
+	  skaffold run --kube-context $(KUBE_CONTEXT) $(if $(SKAFFOLD_PROFILE),--profile $(SKAFFOLD_PROFILE)) $(SKAFFOLD_ARGS)
 
 .PHONY: cluster-test
 cluster-test: $(SYNCED) helm ## Wait for rollouts, run `helm test`, then tests/web through the selenium pod
