@@ -30,6 +30,8 @@ class FrontendSettings(BaseModel):
     weather_deadline_seconds: float = Field(2.0, alias="WEATHER_DEADLINE_SECONDS", gt=0)
     gunicorn_workers: int = Field(2, alias="GUNICORN_WORKERS", gt=0)
     gunicorn_threads: int = Field(4, alias="GUNICORN_THREADS", gt=0)
+    # Seconds gunicorn gives in-flight requests to finish after SIGTERM (below the pod's grace period).
+    gunicorn_graceful_timeout: int = Field(10, alias="GUNICORN_GRACEFUL_TIMEOUT", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
     @classmethod

@@ -1,0 +1,139 @@
+"""The one mapping from the weather service's gRPC status codes to what a person or API client sees.
+
+| gRPC status                         | HTTP | error code     | why                                        |
+| ----------------------------------- | ---- | -------------- | ------------------------------------------ |
+| INVALID_ARGUMENT                    | 400  | invalid_input  | the field messages come from BadRequest    |
+| NOT_FOUND                           | 404  | not_found      | the postal code is not known               |
+| UNAVAILABLE, DEADLINE_EXCEEDED      | 503  | unavailable    | the weather service or OWM cannot answer   |
+| FAILED_PRECONDITION                 | 503  | misconfigured  | the service's OWM key is missing or wrong  |
+| RESOURCE_EXHAUSTED                  | 503  | rate_limited   | see below; with Retry-After                |
+| anything else (INTERNAL, UNKNOWN..) | 502  | bad_gateway    | the service answered, but not usefully     |
+
+RESOURCE_EXHAUSTED is 503, not 429: it means tenki's shared upstream budget (or OWM's limit on tenki's
+key) is spent, not that this client sent too many requests, and 429 would tell the client to blame itself.
+A Retry-After header says when to come back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+# The weather service's request field names (the proto's) -> the form's field names.
+FIELD_NAMES = {"postal_code": "zip", "country_code": "country", "units": "units"}
+FIELD_LABELS = {"zip": "Postal code", "country": "Country", "units": "Units"}
+RETRY_AFTER_SECONDS = 60
+# The service's messages are fragments after the field name ("is required"); these words start one.
+_FRAGMENT_STARTS = ("is ", "must ", "should ", "cannot ", "has ")
+
+
+@dataclass(frozen=True)
+class FrontendError(Exception):
+    """An error as the frontend presents it: HTTP status, a stable code, a human title and message."""
+
+    status: int
+    code: str
+    title: str
+    message: str
+    field_errors: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+
+
+NOT_FOUND_PAGE = FrontendError(404, "not_found", "Page not found", "There is no page at this address.")
+METHOD_NOT_ALLOWED = FrontendError(
+    405, "method_not_allowed", "Method not allowed", "This address does not accept that kind of request."
+)
+UNEXPECTED = FrontendError(
+    503, "unavailable", "Something went wrong",
+    "tenki could not answer this request. Please try again shortly.",
+)
+
+
+def invalid_input(field_errors: dict[str, str]) -> FrontendError:
+    message = " ".join(field_errors.values()) or "The request is not valid."
+    return FrontendError(400, "invalid_input", "Please check your input", message, dict(field_errors))
+
+
+def from_rpc_error(error: grpc.RpcError) -> FrontendError:
+    """The FrontendError for a failed GetCurrentWeather call."""
+    code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return invalid_input(field_violations(error))
+    if code == grpc.StatusCode.NOT_FOUND:
+        return FrontendError(
+            404,
+            "not_found",
+            "Postal code not found",
+            "No place is known by that postal code in that country. Check the code and the country.",
+        )
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return FrontendError(
+            503,
+            "unavailable",
+            "Weather service unavailable",
+            "The weather service cannot answer right now. Please try again in a minute.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return FrontendError(
+            503,
+            "misconfigured",
+            "Weather service misconfigured",
+            "The weather service is not set up to fetch weather (its OpenWeatherMap key is missing or "
+            "not accepted). The operators have to fix its configuration.",
+        )
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return FrontendError(
+            503,
+            "rate_limited",
+            "Too busy right now",
+            "tenki has used up its allowance of weather requests for the moment. "
+            "Please try again in a minute.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    return FrontendError(
+        502,
+        "bad_gateway",
+        "Weather service error",
+        "The weather service failed to answer this request. Please try again shortly.",
+    )
+
+
+def field_violations(error: grpc.RpcError) -> dict[str, str]:
+    """Form field name -> message, from the google.rpc.BadRequest detail of an INVALID_ARGUMENT status."""
+    try:
+        status = rpc_status.from_call(error) if isinstance(error, grpc.Call) else None
+    except ValueError:  # a details trailer that contradicts the status code: ignore the details
+        status = None
+    violations: dict[str, str] = {}
+    for detail in status.details if status is not None else ():
+        if not detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            continue
+        bad_request = error_details_pb2.BadRequest()
+        detail.Unpack(bad_request)
+        for violation in bad_request.field_violations:
+            name = FIELD_NAMES.get(violation.field, violation.field)
+            message = sentence(FIELD_LABELS.get(name, name), violation.description)
+            if message:
+                violations.setdefault(name, message)
+    if not violations:
+        details = error.details() if isinstance(error, grpc.Call) else None
+        violations["zip"] = (details or "The weather service did not accept this request.").strip()
+    return violations
+
+
+def sentence(label: str, description: str) -> str:
+    """'must be 5 digits' -> 'Postal code must be 5 digits.'; other text is capitalised and closed."""
+    text = description.strip()
+    if not text:
+        return ""
+    if text.startswith(_FRAGMENT_STARTS):
+        text = f"{label} {text}"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."

@@ -1,0 +1,73 @@
+"""tenki-frontend's gunicorn configuration (`tenki-frontend` runs gunicorn with it).
+
+Also usable directly: gunicorn -c python:tenki_frontend.gunicorn_conf 'tenki_frontend.app:create_app()'.
+Every value comes from FrontendSettings (the environment), so the image, the chart and `make run` agree.
+
+Worker model: gthread. A request spends nearly all its time waiting on the weather service's gRPC answer,
+so a few processes with several threads each serve many concurrent requests cheaply; the app is not
+preloaded, so each worker builds its own gRPC channel after the fork (channels do not survive fork()).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tenki_frontend.config import FrontendSettings
+from tenki_frontend.logging import logconfig_dict as _logconfig_dict
+
+_settings = FrontendSettings.from_env()
+
+# prometheus-client's multiprocess mode needs a directory shared by the workers, set before any worker
+# imports prometheus_client. Ours when unset; removed again on exit.
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_OWN_MULTIPROC_DIR = not os.environ.get(_MULTIPROC_ENV)
+if _OWN_MULTIPROC_DIR:
+    os.environ[_MULTIPROC_ENV] = tempfile.mkdtemp(prefix="tenki-frontend-metrics-")
+
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.gunicorn_workers
+worker_class = "gthread"
+threads = _settings.gunicorn_threads
+# In-flight requests get this long after SIGTERM; a request waits at most the gRPC deadline, so it fits.
+graceful_timeout = _settings.gunicorn_graceful_timeout
+# A worker silent for this long is killed and replaced (well above any gRPC deadline).
+timeout = max(30, int(_settings.weather_deadline_seconds * 4))
+keepalive = 5
+preload_app = False
+proc_name = "tenki-frontend"
+# The app writes one JSON access line per request (with the request id); gunicorn's own is off.
+accesslog = None
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+logconfig_dict = _logconfig_dict(_settings.log_level)
+# Request line and headers are bounded (gunicorn answers 400 past these), so huge input dies early.
+limit_request_line = 4094
+limit_request_fields = 100
+
+
+def on_starting(server: Any) -> None:
+    """Start from an empty metrics directory: samples of an earlier run's dead workers must not count."""
+    directory = Path(os.environ[_MULTIPROC_ENV])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def when_ready(server: Any) -> None:
+    server.log.info("tenki-frontend ready on %s, weather service at %s", bind[0], _settings.weather_addr)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A dead worker's live gauges must go (prometheus-client multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if _OWN_MULTIPROC_DIR:
+        shutil.rmtree(os.environ[_MULTIPROC_ENV], ignore_errors=True)

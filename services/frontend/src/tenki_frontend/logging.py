@@ -1,0 +1,51 @@
+"""JSON-lines logging (python-json-logger) for the app and for gunicorn.
+
+One JSON object per line on stdout: machine-readable in any log pipeline, greppable by request id.
+The access log is written by the app (one line per request, with the request id, route, status and
+duration), so gunicorn's own access log is off; gunicorn's error log uses the same JSON formatter.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+FORMAT = "%(levelname)s %(name)s %(message)s"
+RENAMED = {"levelname": "level", "name": "logger"}
+ACCESS_LOGGER = "tenki_frontend.access"
+
+
+def formatter() -> JsonFormatter:
+    return JsonFormatter(FORMAT, rename_fields=RENAMED, timestamp="time")
+
+
+def logconfig_dict(level: str) -> dict[str, Any]:
+    """A logging.config dict: gunicorn's loggers and ours as JSON lines on stdout (gunicorn_conf uses it)."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "tenki_frontend.logging.formatter"}},
+        "handlers": {"stdout": handler},
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
+            # gunicorn's access log is off: the app writes the access lines (with the request id).
+            "gunicorn.access": {"level": "WARNING", "handlers": ["stdout"], "propagate": False},
+        },
+    }
+
+
+def configure(level: str) -> None:
+    """Send the app's loggers to stdout as JSON, unless something (gunicorn's logconfig) already did."""
+    logger = logging.getLogger("tenki_frontend")
+    logger.setLevel(level)
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(formatter())
+        logger.addHandler(handler)
+        logger.propagate = False

@@ -1,0 +1,245 @@
+"""Turning a GetCurrentWeatherResponse into what a page or the JSON API shows.
+
+Pure functions of the response and a clock: wind direction as compass text, sunrise and sunset in the
+place's local time (from its UTC offset, not the server's zone), "updated N minutes ago", unit labels,
+the icon file for OpenWeatherMap's icon code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from tenki.weather.v1 import weather_pb2
+
+from .validation import country_name
+
+COMPASS = (
+    "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
+    "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
+)  # fmt: skip
+WORDS = {"N": "north", "E": "east", "S": "south", "W": "west"}
+
+UNIT_NAMES = {
+    weather_pb2.UNITS_UNSPECIFIED: "metric",
+    weather_pb2.UNITS_METRIC: "metric",
+    weather_pb2.UNITS_IMPERIAL: "imperial",
+    weather_pb2.UNITS_STANDARD: "standard",
+}
+TEMPERATURE_LABELS = {"metric": "°C", "imperial": "°F", "standard": "K"}
+SPEED_LABELS = {"metric": "m/s", "imperial": "mph", "standard": "m/s"}
+METRES_PER_MILE = 1609.344
+
+# OWM icon codes (https://openweathermap.org/weather-conditions) -> our SVGs in static/icons/.
+# Day and night differ only where the sun or the moon shows.
+ICONS = {
+    "01d": "01d", "01n": "01n", "02d": "02d", "02n": "02n",
+    "03d": "03", "03n": "03", "04d": "04", "04n": "04",
+    "09d": "09", "09n": "09", "10d": "10d", "10n": "10n",
+    "11d": "11", "11n": "11", "13d": "13", "13n": "13", "50d": "50", "50n": "50",
+}  # fmt: skip
+UNKNOWN_ICON = "unknown"
+
+
+def compass_point(degrees: float) -> str:
+    """16-point compass abbreviation of a direction in degrees clockwise from north (0 -> "N")."""
+    return COMPASS[int((degrees % 360) / 22.5 + 0.5) % 16]
+
+
+def compass_words(point: str) -> str:
+    """'NNW' -> 'north-northwest', 'NE' -> 'northeast' (for screen readers and the page's text)."""
+    if len(point) == 3:
+        return f"{compass_words(point[0])}-{compass_words(point[1:])}"
+    return "".join(WORDS[letter] for letter in point)
+
+
+def to_datetime(stamp: Timestamp) -> datetime | None:
+    """The timestamp as an aware UTC datetime; None when unset (seconds and nanos zero)."""
+    if stamp.seconds == 0 and stamp.nanos == 0:
+        return None
+    return datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, tz=timezone.utc)
+
+
+def local_time(moment: datetime | None, utc_offset_seconds: int) -> str:
+    """'06:42' at the place (its UTC offset), or an en dash when unknown."""
+    if moment is None:
+        return "–"
+    return moment.astimezone(timezone(timedelta(seconds=utc_offset_seconds))).strftime("%H:%M")
+
+
+def utc_offset_label(utc_offset_seconds: int) -> str:
+    """'UTC−8', 'UTC+5:30', 'UTC'."""
+    if utc_offset_seconds == 0:
+        return "UTC"
+    sign = "+" if utc_offset_seconds > 0 else "−"
+    hours, rest = divmod(abs(utc_offset_seconds), 3600)
+    minutes = rest // 60
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """'just now', '1 minute ago', '12 minutes ago', '2 hours ago'."""
+    if moment is None:
+        return "at an unknown time"
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return "1 minute ago" if minutes == 1 else f"{minutes} minutes ago"
+    hours = minutes // 60
+    if hours < 48:
+        return "1 hour ago" if hours == 1 else f"{hours} hours ago"
+    return f"{hours // 24} days ago"
+
+
+def visibility_text(metres: int, units: str) -> str:
+    """'10 km', '800 m' or '6.2 mi' (imperial)."""
+    if units == "imperial":
+        return f"{metres / METRES_PER_MILE:.1f} mi"
+    if metres >= 1000:
+        return f"{metres / 1000:.1f} km".replace(".0 km", " km")
+    return f"{metres} m"
+
+
+def icon_name(code: str) -> str:
+    return ICONS.get(code, UNKNOWN_ICON)
+
+
+def _round(value: float) -> int:
+    # Half away from zero, as people round temperatures (-0.5 -> -1, not Python's banker's 0).
+    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
+
+
+@dataclass(frozen=True)
+class WeatherView:
+    """Everything the weather page shows, as text ready for the template (which escapes it)."""
+
+    place: str
+    country_code: str
+    country: str
+    postal_code: str
+    temperature: int
+    feels_like: int
+    temp_min: int
+    temp_max: int
+    temperature_unit: str
+    condition: str
+    condition_status: str
+    icon: str
+    humidity: int
+    pressure: int
+    cloudiness: int
+    visibility: str
+    wind_speed: str
+    wind_gust: str
+    speed_unit: str
+    wind_point: str
+    wind_words: str
+    wind_degrees: int
+    sunrise: str
+    sunset: str
+    utc_offset: str
+    updated: str
+    observed: str
+    demo: bool
+    stale: bool
+    units: str
+
+
+def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) -> WeatherView:
+    units = UNIT_NAMES.get(reply.units, "metric")
+    offset = reply.location.utc_offset_seconds
+    point = compass_point(reply.wind.direction_degrees)
+    description = reply.condition.description or reply.condition.status
+    return WeatherView(
+        place=reply.location.name or reply.location.postal_code,
+        country_code=reply.location.country_code,
+        country=country_name(reply.location.country_code),
+        postal_code=reply.location.postal_code,
+        temperature=_round(reply.temperature.current),
+        feels_like=_round(reply.temperature.feels_like),
+        temp_min=_round(reply.temperature.min),
+        temp_max=_round(reply.temperature.max),
+        temperature_unit=TEMPERATURE_LABELS[units],
+        condition=description[:1].upper() + description[1:],
+        condition_status=reply.condition.status,
+        icon=icon_name(reply.condition.icon),
+        humidity=reply.humidity_percent,
+        pressure=reply.pressure_hpa,
+        cloudiness=reply.cloudiness_percent,
+        visibility=visibility_text(reply.visibility_meters, units),
+        wind_speed=f"{reply.wind.speed:.1f}",
+        wind_gust=f"{reply.wind.gust:.1f}" if reply.wind.gust > 0 else "",
+        speed_unit=SPEED_LABELS[units],
+        wind_point=point,
+        wind_words=compass_words(point),
+        wind_degrees=_round(reply.wind.direction_degrees) % 360,
+        sunrise=local_time(to_datetime(reply.sunrise_time), offset),
+        sunset=local_time(to_datetime(reply.sunset_time), offset),
+        utc_offset=utc_offset_label(offset),
+        updated=ago(to_datetime(reply.fetch_time) or to_datetime(reply.observation_time), now),
+        observed=local_time(to_datetime(reply.observation_time), offset),
+        demo=reply.source == "demo",
+        stale=reply.stale,
+        units=units,
+    )
+
+
+def _iso(stamp: Timestamp, utc_offset_seconds: int) -> str | None:
+    moment = to_datetime(stamp)
+    if moment is None:
+        return None
+    return moment.astimezone(timezone(timedelta(seconds=utc_offset_seconds))).isoformat()
+
+
+def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]:
+    """The JSON API's body: the response's data with units named and times in the place's local offset."""
+    units = UNIT_NAMES.get(reply.units, "metric")
+    location = reply.location
+    offset = location.utc_offset_seconds
+    return {
+        "location": {
+            "name": location.name,
+            "postal_code": location.postal_code,
+            "country_code": location.country_code,
+            "country": country_name(location.country_code),
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+            "utc_offset_seconds": offset,
+        },
+        "condition": {
+            "id": reply.condition.id,
+            "status": reply.condition.status,
+            "description": reply.condition.description,
+            "icon": reply.condition.icon,
+        },
+        "temperature": {
+            "current": reply.temperature.current,
+            "feels_like": reply.temperature.feels_like,
+            "min": reply.temperature.min,
+            "max": reply.temperature.max,
+            "unit": TEMPERATURE_LABELS[units],
+        },
+        "wind": {
+            "speed": reply.wind.speed,
+            "gust": reply.wind.gust,
+            "direction_degrees": reply.wind.direction_degrees,
+            "direction": compass_point(reply.wind.direction_degrees),
+            "unit": SPEED_LABELS[units],
+        },
+        "humidity_percent": reply.humidity_percent,
+        "pressure_hpa": reply.pressure_hpa,
+        "cloudiness_percent": reply.cloudiness_percent,
+        "visibility_meters": reply.visibility_meters,
+        "sunrise": _iso(reply.sunrise_time, offset),
+        "sunset": _iso(reply.sunset_time, offset),
+        "observation_time": _iso(reply.observation_time, offset),
+        "fetch_time": _iso(reply.fetch_time, 0),
+        "units": units,
+        "source": reply.source,
+        "stale": reply.stale,
+    }

@@ -1,0 +1,31 @@
+"""The pages: the form at / and the weather page at /weather (plain HTML forms; no JavaScript needed)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template, request
+
+from .app import fetch_weather, now
+from .presenters import weather_view
+from .validation import FormValues, countries, parse
+
+bp = Blueprint("views", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", values=FormValues(), errors={}, countries=countries())
+
+
+@bp.get("/weather")
+def weather() -> str:
+    parsed = parse(request.args)
+    # The error handler re-renders the form with these values when the lookup fails.
+    g.form_values = parsed.values
+    reply = fetch_weather(parsed)
+    return render_template(
+        "weather.html",
+        values=parsed.values,
+        errors={},
+        countries=countries(),
+        weather=weather_view(reply, now()),
+    )

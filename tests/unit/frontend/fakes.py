@@ -1,0 +1,132 @@
+"""Fakes of the weather service's gRPC stubs: they answer like a real channel would, errors included.
+
+A FakeRpcError is what grpc raises for a failed unary call (an RpcError that is also a Call), with the
+status details trailer that grpcio-status writes, so errors.py reads it exactly as in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2
+from grpc_status import rpc_status
+
+from tenki.weather.v1 import weather_pb2
+
+# 2026-06-21 12:00:00 UTC: the "now" of the unit tests.
+NOW_SECONDS = 1_782_043_200
+
+
+class FakeRpcError(grpc.RpcError, grpc.Call):
+    def __init__(self, code: grpc.StatusCode, message: str, details: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self._code, self._message = code, message
+        self._trailers: tuple[tuple[str, Any], ...] = ()
+        if details:
+            status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message)
+            for detail in details:
+                packed = any_pb2.Any()
+                packed.Pack(detail)
+                status.details.append(packed)
+            self._trailers = rpc_status.to_status(status).trailing_metadata
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._message
+
+    def trailing_metadata(self) -> tuple[tuple[str, Any], ...]:
+        return self._trailers
+
+    def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+
+def bad_request(*violations: tuple[str, str]) -> FakeRpcError:
+    detail = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations
+        ]
+    )
+    message = "; ".join(f"{f}: {d}" for f, d in violations)
+    return FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, message, [detail])
+
+
+def sample_reply(**overrides: Any) -> weather_pb2.GetCurrentWeatherResponse:
+    """A realistic answer for 94040, US (Mountain View), metric, fetched 5 minutes before NOW_SECONDS."""
+    reply = weather_pb2.GetCurrentWeatherResponse(
+        location=weather_pb2.Location(
+            name="Mountain View", country_code="US", latitude=37.3861, longitude=-122.0839,
+            utc_offset_seconds=-25200, postal_code="94040",
+        ),
+        condition=weather_pb2.Condition(id=801, status="Clouds", description="few clouds", icon="02d"),
+        temperature=weather_pb2.Temperature(current=18.4, feels_like=17.6, min=15.2, max=21.9),
+        wind=weather_pb2.Wind(speed=4.1, direction_degrees=330, gust=7.2),
+        humidity_percent=64,
+        pressure_hpa=1015,
+        cloudiness_percent=20,
+        visibility_meters=10000,
+        units=weather_pb2.UNITS_METRIC,
+        source="openweathermap",
+        stale=False,
+    )
+    # Sunrise 05:48 and sunset 20:33 local time (UTC-7) on that day.
+    reply.sunrise_time.FromSeconds(NOW_SECONDS + 48 * 60)  # 12:48 UTC
+    reply.sunset_time.FromSeconds(NOW_SECONDS + 15 * 3600 + 33 * 60)  # 03:33 UTC the next day
+    reply.observation_time.FromSeconds(NOW_SECONDS - 8 * 60)
+    reply.fetch_time.FromSeconds(NOW_SECONDS - 5 * 60)
+    for name, value in overrides.items():
+        setattr(reply, name, value)
+    return reply
+
+
+@dataclass
+class FakeWeatherStub:
+    """Answers GetCurrentWeather with `reply`, or raises `error`; records each call's arguments."""
+
+    reply: weather_pb2.GetCurrentWeatherResponse = field(default_factory=sample_reply)
+    error: grpc.RpcError | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def GetCurrentWeather(  # noqa: N802 -- the stub's method name
+        self, request: Any, timeout: float | None = None, metadata: Any = None
+    ) -> Any:
+        self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+
+@dataclass
+class FakeHealthStub:
+    """Answers grpc.health.v1 Check with `status` (a ServingStatus name) or raises `error`."""
+
+    status: str = "SERVING"
+    error: grpc.RpcError | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def Check(  # noqa: N802 -- the stub's method name
+        self, request: Any, timeout: float | None = None, metadata: Any = None
+    ) -> Any:
+        self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})
+        if self.error is not None:
+            raise self.error
+        status = health_pb2.HealthCheckResponse.ServingStatus.Value(self.status)
+        return health_pb2.HealthCheckResponse(status=status)
