@@ -23,8 +23,13 @@ from deploy_support import (
     selects,
 )
 
-STANDARD_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
-                   "app.kubernetes.io/managed-by", "helm.sh/chart")
+STANDARD_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
 
 
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
@@ -33,26 +38,33 @@ def test_helm_lint_strict_passes(value_set: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("typo", [
-    "weather.replicas=3",            # replicaCount
-    "owm.apikey=abc",                # apiKey
-    "networkpolicy.enabled=false",   # networkPolicy
-    "frontend.service.prot=8080",    # port
-])
+@pytest.mark.parametrize(
+    "typo",
+    [
+        "weather.replicas=3",  # replicaCount
+        "owm.apikey=abc",  # apiKey
+        "networkpolicy.enabled=false",  # networkPolicy
+        "frontend.service.prot=8080",  # port
+    ],
+)
 def test_a_typo_in_set_fails_the_install(typo: str) -> None:
     proc = helm("template", RELEASE, str(CHART), "--set", typo, check=False)
     assert proc.returncode != 0, f"--set {typo} rendered without complaint"
     assert "additional properties" in proc.stderr
 
 
-@pytest.mark.parametrize("bad", ["weather.grpcPort=http", "weather.provider=openweather", "weather.logLevel=LOUD"])
+@pytest.mark.parametrize(
+    "bad", ["weather.grpcPort=http", "weather.provider=openweather", "weather.logLevel=LOUD"]
+)
 def test_a_wrong_value_fails_the_install(bad: str) -> None:
     proc = helm("template", RELEASE, str(CHART), "--set", bad, check=False)
     assert proc.returncode != 0, f"--set {bad} rendered without complaint"
 
 
 def test_termination_grace_shorter_than_the_drain_fails_the_install() -> None:
-    proc = helm("template", RELEASE, str(CHART), "--set", "weather.terminationGracePeriodSeconds=12", check=False)
+    proc = helm(
+        "template", RELEASE, str(CHART), "--set", "weather.terminationGracePeriodSeconds=12", check=False
+    )
     assert proc.returncode != 0 and "terminationGracePeriodSeconds must exceed" in proc.stderr
 
 
@@ -98,7 +110,9 @@ def test_every_object_carries_the_standard_labels(objects: list[dict[str, Any]])
         labels = obj["metadata"].get("labels", {})
         missing = [label for label in STANDARD_LABELS if label not in labels]
         assert not missing, f"{obj['kind']} {obj['metadata']['name']} lacks {missing}"
-        assert obj["metadata"].get("namespace") == "tenki", f"{obj['kind']} {obj['metadata']['name']}: namespace"
+        assert obj["metadata"].get("namespace") == "tenki", (
+            f"{obj['kind']} {obj['metadata']['name']}: namespace"
+        )
 
 
 def test_deployment_selectors_match_their_pod_labels(objects: list[dict[str, Any]]) -> None:
@@ -111,21 +125,25 @@ def test_deployment_selectors_match_their_pod_labels(objects: list[dict[str, Any
     for a in deployments:
         for b in deployments:
             if a is not b:
-                assert not selects(a["spec"]["selector"]["matchLabels"], b["spec"]["template"]["metadata"]["labels"])
+                assert not selects(
+                    a["spec"]["selector"]["matchLabels"], b["spec"]["template"]["metadata"]["labels"]
+                )
 
 
 def test_services_select_pods_and_target_named_container_ports(objects: list[dict[str, Any]]) -> None:
-    pods = [(name, spec, labels) for name, spec, labels in pod_specs(objects)
-            if not name.endswith("-test")]
+    pods = [(name, spec, labels) for name, spec, labels in pod_specs(objects) if not name.endswith("-test")]
     for service in of_kind(objects, "Service"):
-        selected = [(name, spec) for name, spec, labels in pods if selects(service["spec"]["selector"], labels)]
+        selected = [
+            (name, spec) for name, spec, labels in pods if selects(service["spec"]["selector"], labels)
+        ]
         assert len(selected) == 1, f"Service {service['metadata']['name']} selects {len(selected)} workloads"
         _, spec = selected[0]
         port_names = {p["name"] for c in spec["containers"] for p in c.get("ports", [])}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in port_names, (
                 f"Service {service['metadata']['name']} port {port['name']} targets {port['targetPort']!r}, "
-                f"the pods have {sorted(port_names)}")
+                f"the pods have {sorted(port_names)}"
+            )
 
 
 def service_port(objects: list[dict[str, Any]], name: str, port: int | str) -> dict[str, Any]:
@@ -136,7 +154,9 @@ def service_port(objects: list[dict[str, Any]], name: str, port: int | str) -> d
     raise AssertionError(f"Service {name} has no port {port}")
 
 
-def test_routes_and_ingress_point_at_existing_services_and_gateway_listeners(objects: list[dict[str, Any]]) -> None:
+def test_routes_and_ingress_point_at_existing_services_and_gateway_listeners(
+    objects: list[dict[str, Any]],
+) -> None:
     gateways = {g["metadata"]["name"]: g for g in of_kind(objects, "Gateway")}
     for route in of_kind(objects, "HTTPRoute") + of_kind(objects, "GRPCRoute"):
         for rule in route["spec"]["rules"]:
@@ -150,12 +170,16 @@ def test_routes_and_ingress_point_at_existing_services_and_gateway_listeners(obj
                 assert route["kind"] in allowed
             else:
                 # Only a shared Gateway the release does not own may be referenced by name alone.
-                assert not gateways and parent.get("namespace"), f"{route['kind']} attaches to a missing Gateway"
+                assert not gateways and parent.get("namespace"), (
+                    f"{route['kind']} attaches to a missing Gateway"
+                )
     for ingress in of_kind(objects, "Ingress"):
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
                 backend = path["backend"]["service"]
-                service_port(objects, backend["name"], backend["port"].get("name") or backend["port"]["number"])
+                service_port(
+                    objects, backend["name"], backend["port"].get("name") or backend["port"]["number"]
+                )
 
 
 def test_the_way_in_follows_the_values(value_set: str, objects: list[dict[str, Any]]) -> None:
@@ -194,13 +218,18 @@ def test_replicas_pdb_and_hpa(value_set: str, objects: list[dict[str, Any]]) -> 
     for component in ("weather", "frontend"):
         deployment = named(objects, "Deployment", f"{RELEASE}-{component}")
         pdb = named(objects, "PodDisruptionBudget", f"{RELEASE}-{component}")
-        assert selects(pdb["spec"]["selector"]["matchLabels"], deployment["spec"]["template"]["metadata"]["labels"])
+        assert selects(
+            pdb["spec"]["selector"]["matchLabels"], deployment["spec"]["template"]["metadata"]["labels"]
+        )
         if value_set == "hpa":
             # The HPA owns the replica count; a fixed one in the Deployment would fight it on every upgrade.
             assert "replicas" not in deployment["spec"]
             hpa = named(objects, "HorizontalPodAutoscaler", f"{RELEASE}-{component}")
-            assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                                     "name": deployment["metadata"]["name"]}
+            assert hpa["spec"]["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": deployment["metadata"]["name"],
+            }
         else:
             assert deployment["spec"]["replicas"] == 2
 
@@ -220,7 +249,9 @@ def test_service_accounts_mount_no_token(objects: list[dict[str, Any]]) -> None:
             assert spec["serviceAccountName"] == name
 
 
-def test_selenium_is_off_by_default_and_complete_when_on(value_set: str, objects: list[dict[str, Any]]) -> None:
+def test_selenium_is_off_by_default_and_complete_when_on(
+    value_set: str, objects: list[dict[str, Any]]
+) -> None:
     deployments = {d["metadata"]["name"] for d in of_kind(objects, "Deployment")}
     if value_set != "selenium":
         assert f"{RELEASE}-selenium" not in deployments

@@ -1,0 +1,71 @@
+"""The chart's env entries are exactly the settings the services read, so the two cannot drift apart.
+
+The services' config modules are the one source of truth for the names (pydantic field aliases); this test
+reads them through `env_var_names()` and feeds the chart's literal values through the services' own
+parsers, so a value the service would reject fails here, not in a crash-looping pod.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy_support import NAMESPACE, RELEASE, component_container, named
+from tenki_frontend import config as frontend_config
+from tenki_weather import config as weather_config
+
+# Names the chart must always set, because the services' defaults are wrong in a cluster or because the
+# chart's ports, probes and termination grace are computed from them.
+REQUIRED = {
+    "weather": {"WEATHER_HOST", "WEATHER_PORT", "METRICS_PORT", "SHUTDOWN_GRACE_SECONDS"},
+    "frontend": {"FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR"},
+}
+KNOWN = {
+    "weather": weather_config.env_var_names(),
+    "frontend": frontend_config.env_var_names(),
+}
+
+
+def literal_env(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def test_the_chart_sets_only_variables_the_services_read(objects: list[dict[str, Any]]) -> None:
+    for component, known in KNOWN.items():
+        names = {e["name"] for e in component_container(objects, component).get("env", [])}
+        unknown = names - known
+        assert not unknown, f"{component}: the chart sets {sorted(unknown)}, which the service never reads"
+        missing = REQUIRED[component] - names
+        assert not missing, f"{component}: the chart does not set {sorted(missing)}"
+
+
+def test_the_services_accept_every_value_the_chart_sets(objects: list[dict[str, Any]]) -> None:
+    weather = weather_config.WeatherSettings.from_env(literal_env(component_container(objects, "weather")))
+    frontend = frontend_config.FrontendSettings.from_env(
+        literal_env(component_container(objects, "frontend"))
+    )
+    assert weather.host == "0.0.0.0" and frontend.host == "0.0.0.0"
+
+
+def test_ports_in_env_are_the_ports_the_containers_and_services_declare(
+    objects: list[dict[str, Any]],
+) -> None:
+    weather = component_container(objects, "weather")
+    settings = weather_config.WeatherSettings.from_env(literal_env(weather))
+    ports = {p["name"]: p["containerPort"] for p in weather["ports"]}
+    assert ports == {"grpc": settings.port, "metrics": settings.metrics_port}
+
+    frontend = component_container(objects, "frontend")
+    front = frontend_config.FrontendSettings.from_env(literal_env(frontend))
+    assert {p["name"]: p["containerPort"] for p in frontend["ports"]} == {"http": front.port}
+
+    # The frontend dials the weather Service's gRPC port by its cluster DNS name.
+    service = named(objects, "Service", f"{RELEASE}-weather")
+    grpc = next(p for p in service["spec"]["ports"] if p["name"] == "grpc")
+    assert front.weather_addr == f"{service['metadata']['name']}.{NAMESPACE}.svc:{grpc['port']}"
+
+
+def test_demo_mode_is_the_default_provider(default_objects: list[dict[str, Any]]) -> None:
+    settings = weather_config.WeatherSettings.from_env(
+        literal_env(component_container(default_objects, "weather"))
+    )
+    assert settings.provider == "demo"

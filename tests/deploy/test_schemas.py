@@ -1,0 +1,119 @@
+"""What the API server would say: every rendered object against the schema of its kind.
+
+Built-in kinds: kubernetes-validate --strict (unknown fields are errors) for the Kubernetes version of the
+kind node image. Gateway API kinds: the openAPIV3Schema of the v1.6.1 standard-channel CRDs, made strict the same
+way. skaffold.yaml: skaffold's own JSON schema for v4beta14. The schemas are read in place from
+TENKI_SCHEMAS_DIR (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from deploy_support import ROOT
+
+# The Kubernetes minor of kind-config.yaml's node image; tests below keep the two in step.
+KUBERNETES_VERSION = "1.35.0"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+
+
+def test_validated_version_is_the_kind_node_version() -> None:
+    config = yaml.safe_load((ROOT / "kind-config.yaml").read_text())
+    images = {node["image"] for node in config["nodes"]}
+    assert len(images) == 1
+    (image,) = images
+    match = re.fullmatch(r"kindest/node:v(\d+\.\d+)\.\d+@sha256:[0-9a-f]{64}", image)
+    assert match, f"the kind node image must be pinned by version and digest: {image}"
+    assert KUBERNETES_VERSION.startswith(match.group(1) + ".")
+
+
+def test_builtin_objects_are_valid_kubernetes(objects: list[dict[str, Any]]) -> None:
+    builtin = [o for o in objects if not o["apiVersion"].startswith(GATEWAY_GROUP + "/")]
+    assert builtin
+    for obj in builtin:
+        try:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{obj['kind']} {obj['metadata']['name']}: {exc.message} at {list(exc.path)}")
+
+
+def test_kubernetes_validate_rejects_an_unknown_field(default_objects: list[dict[str, Any]]) -> None:
+    # The strict check is what catches a misspelt field in a template: prove it is on.
+    deployment = copy.deepcopy(next(o for o in default_objects if o["kind"] == "Deployment"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with unknown properties forbidden wherever it lists properties (kubectl's strict field
+    validation: the API server would otherwise drop a misspelt field without a word)."""
+    schema = dict(schema)
+    if schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    for key in ("properties",):
+        if key in schema:
+            schema[key] = {name: strict(sub) for name, sub in schema[key].items()}
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = strict(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):
+        schema["additionalProperties"] = strict(schema["additionalProperties"])
+    return schema
+
+
+def gateway_schemas(schemas_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> the strict openAPIV3Schema of every Gateway API CRD version that is served."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted((schemas_dir / "gateway-api-v1.6").glob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    schema = strict(version["schema"]["openAPIV3Schema"])
+                    # metadata is validated by the API server, not by the CRD schema.
+                    schema["properties"]["metadata"] = {"type": "object"}
+                    found[(f"{group}/{version['name']}", kind)] = schema
+    return found
+
+
+def test_gateway_api_objects_match_the_crd_schemas(objects: list[dict[str, Any]], schemas_dir: Path) -> None:
+    schemas = gateway_schemas(schemas_dir)
+    assert ("gateway.networking.k8s.io/v1", "HTTPRoute") in schemas
+    for obj in objects:
+        if not obj["apiVersion"].startswith(GATEWAY_GROUP + "/"):
+            continue
+        schema = schemas.get((obj["apiVersion"], obj["kind"]))
+        assert schema, f"{obj['apiVersion']} {obj['kind']} is not a served Gateway API v1.6 kind"
+        errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(obj), key=lambda e: list(e.path))
+        assert not errors, f"{obj['kind']} {obj['metadata']['name']}: " + "; ".join(
+            f"{e.message} at {list(e.path)}" for e in errors[:5]
+        )
+
+
+def test_the_crd_check_rejects_a_misspelt_field(
+    default_objects: list[dict[str, Any]], schemas_dir: Path
+) -> None:
+    route = copy.deepcopy(next(o for o in default_objects if o["kind"] == "HTTPRoute"))
+    route["spec"]["rules"][0]["backendRef"] = route["spec"]["rules"][0].pop("backendRefs")
+    schema = gateway_schemas(schemas_dir)[(route["apiVersion"], "HTTPRoute")]
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(route))
+
+
+def test_skaffold_yaml_matches_skaffolds_schema(schemas_dir: Path) -> None:
+    schema = json.loads((schemas_dir / "skaffold-v4beta14.json").read_text())
+    documents = [d for d in yaml.safe_load_all((ROOT / "skaffold.yaml").read_text()) if d]
+    assert documents and all(d["apiVersion"] == "skaffold/v4beta14" for d in documents)
+    validator = jsonschema.Draft7Validator(schema)
+    for document in documents:
+        errors = list(validator.iter_errors(document))
+        assert not errors, "; ".join(f"{e.message[:200]} at {list(e.path)}" for e in errors[:5])
