@@ -1,0 +1,130 @@
+"""The `tenki` command's arguments, help, check verdicts and answer formatting (no server needed)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+
+import pytest
+from tenki.weather.v1 import weather_pb2
+
+from tenki_weather import cli
+
+
+def parse(*argv: str):
+    return cli.build_parser().parse_args(argv)
+
+
+def test_weather_defaults() -> None:
+    args = parse("weather", "94040")
+    assert (args.postal_code, args.country, args.units) == ("94040", "us", "metric")
+    assert (args.addr, args.timeout) == (None, 5.0)
+
+
+def test_weather_options() -> None:
+    args = parse(
+        "weather", "SW1A 1AA", "--country", "gb", "--units", "imperial", "--addr", "h:1", "--timeout", "2"
+    )
+    assert (args.country, args.units, args.addr, args.timeout) == ("gb", "imperial", "h:1", 2.0)
+
+
+def test_unknown_units_are_rejected_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        parse("weather", "94040", "--units", "furlongs")
+    assert caught.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse()
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_help_lists_what_a_newcomer_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        parse("--help")
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for text in ("serve", "check", "weather 94040 --country us --units imperial", "demo mode"):
+        assert text in out
+
+
+def test_serve_help_lists_every_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse("serve", "--help")
+    out = capsys.readouterr().out
+    for name in cli.env_var_names():
+        assert name in out
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse("--version")
+    assert capsys.readouterr().out.strip() == f"tenki {cli.package_version()}"
+    assert cli.package_version()[0].isdigit()
+
+
+def test_default_addr_follows_weather_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEATHER_PORT", "6000")
+    assert cli.default_addr() == "127.0.0.1:6000"
+    monkeypatch.setenv("WEATHER_PORT", "not a port")
+    assert cli.default_addr() == "127.0.0.1:50051"
+
+
+def run_check(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
+    for name in cli.env_var_names():
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    status = cli.run_check(None, 1.0, out=out)
+    return status, out.getvalue()
+
+
+def test_check_passes_in_demo_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(monkeypatch)
+    assert status == 0
+    assert "[ OK ] configuration" in out and "demo mode (no OWM_API_KEY)" in out
+    assert "[SKIP] upstream" in out and "verdict: all checks passed" in out
+
+
+def test_check_fails_on_bad_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(monkeypatch, CACHE_TTL_SECONDS="-5")
+    assert status == 1
+    assert "[FAIL] configuration" in out and "CACHE_TTL_SECONDS" in out and "1 check(s) failed" in out
+
+
+def test_check_fails_when_owm_is_forced_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(monkeypatch, WEATHER_PROVIDER="owm")
+    assert status == 1
+    assert "[FAIL] provider: WEATHER_PROVIDER=owm but OWM_API_KEY is not set" in out
+
+
+def test_check_names_an_explicit_demo_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(monkeypatch, WEATHER_PROVIDER="demo", OWM_API_KEY="k")
+    assert status == 0 and "demo mode (WEATHER_PROVIDER=demo)" in out
+
+
+def test_format_weather_reads_well() -> None:
+    fetched = datetime.now(timezone.utc)
+    answer = weather_pb2.GetCurrentWeatherResponse(
+        location=weather_pb2.Location(name="Berlin", country_code="DE", postal_code="10115",
+                                      latitude=52.5, longitude=13.4, utc_offset_seconds=3600),
+        condition=weather_pb2.Condition(id=800, status="Clear", description="clear sky", icon="01d"),
+        temperature=weather_pb2.Temperature(current=64.4, feels_like=63.0, min=60.0, max=70.0),
+        wind=weather_pb2.Wind(speed=8.9, direction_degrees=270, gust=0),
+        humidity_percent=40,
+        pressure_hpa=1015,
+        units=weather_pb2.UNITS_IMPERIAL,
+        source="openweathermap",
+        stale=True,
+    )
+    answer.sunrise_time.FromDatetime(datetime(2026, 7, 1, 3, 0, tzinfo=timezone.utc))
+    answer.sunset_time.FromDatetime(datetime(2026, 7, 1, 19, 30, tzinfo=timezone.utc))
+    answer.fetch_time.FromDatetime(fetched)
+    text = cli.format_weather(answer)
+    assert text.splitlines()[0].startswith("Berlin, DE (10115)")
+    assert "64.4 °F" in text and "8.9 mph from 270°" in text and "gusts" not in text
+    assert "rises 04:00, sets 20:30 (local time, UTC+01:00)" in text
+    assert "[STALE]" in text and "openweathermap" in text

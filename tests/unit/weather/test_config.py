@@ -1,0 +1,44 @@
+"""Settings from the environment, including the ones the weather service added."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenki_weather.config import ConfigError, WeatherSettings, env_var_names
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = WeatherSettings.from_env({})
+    assert settings.port == 50051 and settings.metrics_port == 9090
+    assert settings.cache_ttl_seconds == 600 and settings.stale_if_error_seconds == 3600
+    assert settings.owm_rate_limit_per_minute == 60 and settings.owm_timeout_seconds == 5
+    assert settings.shutdown_grace_seconds == 10 and settings.shutdown_drain_seconds == 1
+    assert settings.owm_base_url == "https://api.openweathermap.org/data/2.5"
+
+
+@pytest.mark.parametrize(
+    ("environ", "provider"),
+    [
+        ({}, "demo"),
+        ({"OWM_API_KEY": "k"}, "owm"),
+        ({"OWM_API_KEY": "  "}, "demo"),  # blank is unset
+        ({"OWM_API_KEY": "k", "WEATHER_PROVIDER": "demo"}, "demo"),
+        ({"WEATHER_PROVIDER": "owm"}, "owm"),
+    ],
+)
+def test_the_provider_follows_the_key_unless_overridden(environ: dict[str, str], provider: str) -> None:
+    assert WeatherSettings.from_env(environ).provider == provider
+
+
+def test_bad_values_are_named_and_a_key_is_never_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        WeatherSettings.from_env(
+            {"WEATHER_PORT": "eighty", "SHUTDOWN_DRAIN_SECONDS": "-1", "LOG_LEVEL": "loud"}
+        )
+    message = str(caught.value)
+    assert "WEATHER_PORT" in message and "SHUTDOWN_DRAIN_SECONDS" in message and "LOG_LEVEL" in message
+
+
+def test_every_variable_the_readme_documents_is_read() -> None:
+    documented = {"SHUTDOWN_DRAIN_SECONDS", "OWM_BASE_URL", "METRICS_PORT", "WEATHER_MAX_WORKERS"}
+    assert documented <= env_var_names()

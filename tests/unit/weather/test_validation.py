@@ -1,0 +1,96 @@
+"""Validation: what reaches the provider is normalised; anything else is a clear field violation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenki_weather.errors import InvalidInput
+from tenki_weather.model import Query, Units
+from tenki_weather.validation import validate
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "country", "expected"),
+    [
+        ("94040", "us", Query("94040", "US")),
+        ("  94040 ", "", Query("94040", "US")),  # empty country means US; input trimmed
+        ("94040-1234", "US", Query("94040", "US")),  # ZIP+4 is sent as the 5-digit ZIP
+        ("sw1a 1aa", "gb", Query("SW1A 1AA", "GB")),  # upper-cased
+        ("100-0001", " jp ", Query("100-0001", "JP")),
+        ("10115", "DE", Query("10115", "DE")),
+        ("2000", "au", Query("2000", "AU")),
+        ("AB", "ca", Query("AB", "CA")),  # 2 characters is the minimum
+        ("1234567890", "br", Query("1234567890", "BR")),  # 10 the maximum
+    ],
+)
+def test_valid_questions_are_normalised(postal_code: str, country: str, expected: Query) -> None:
+    assert validate(postal_code, country) == expected
+
+
+@pytest.mark.parametrize(
+    "postal_code",
+    ["9404", "940401", "94O40", "94040-12", "94040 1234", "94040-12345", "٩٤٠٤٠", "", "   "],
+)
+def test_us_zip_codes_must_be_five_digits_or_zip_plus_four(postal_code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate(postal_code, "us")
+    assert [v.field for v in caught.value.violations] == ["postal_code"]
+
+
+@pytest.mark.parametrize(
+    "postal_code",
+    [
+        "A",  # too short
+        "12345678901",  # too long
+        "SW1A  1AA",  # two spaces
+        "SW1A-1A A",  # two separators
+        "-SW1A",  # separator not inside
+        "SW1A-",
+        "SW1A_1AA",
+        "<script>",
+        "1000;DROP",
+        "Ä1234",
+    ],
+)
+def test_other_countries_take_letters_digits_and_one_inner_separator(postal_code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate(postal_code, "gb")
+    violation = caught.value.violations[0]
+    assert violation.field == "postal_code"
+    assert "2 to 10 letters or digits" in violation.description
+
+
+@pytest.mark.parametrize("country", ["zz", "USA", "u", "1", "xk", "ÜS", "us-"])
+def test_country_must_be_a_real_iso_alpha2_code(country: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate("12345", country)
+    assert [v.field for v in caught.value.violations] == ["country_code"]
+    assert "ISO 3166-1 alpha-2" in caught.value.message
+
+
+def test_every_bad_field_is_reported_at_once_without_echoing_input() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate("<b>x</b>", "zz", "furlongs")
+    fields = {v.field for v in caught.value.violations}
+    assert fields == {"postal_code", "country_code", "units"}
+    assert "<b>" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        (None, Units.METRIC),
+        ("", Units.METRIC),
+        ("metric", Units.METRIC),
+        ("IMPERIAL", Units.IMPERIAL),
+        ("standard", Units.STANDARD),
+        ("kelvin", Units.STANDARD),
+        (Units.IMPERIAL, Units.IMPERIAL),
+    ],
+)
+def test_units(units: object, expected: Units) -> None:
+    assert validate("94040", "us", units).units is expected  # type: ignore[arg-type]
+
+
+def test_units_are_not_part_of_the_cache_key() -> None:
+    assert validate("94040", "us", "metric").place_key == validate("94040-0001", "US", "imperial").place_key
