@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
@@ -55,6 +57,18 @@ def test_installed_as_a_wheel_not_an_editable_link(project: str) -> None:
     direct_url = json.loads(dist.read_text("direct_url.json") or "{}")
     assert not direct_url.get("dir_info", {}).get("editable", False), direct_url
     assert not [f for f in dist.files or [] if str(f).endswith(".pth")]
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_installed_files_are_the_wheels_in_dist(project: str, dist_dir: Path, release_version: str) -> None:
+    # Byte for byte (RECORD's hashes): not a cached build of the same version, not a rebuilt one.
+    wheel = dist_dir / f"{project.replace('-', '_')}-{release_version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+        shipped = {row[0]: row[1] for row in csv.reader(archive.read(record).decode().splitlines()) if row[1]}
+    installed = {str(f): f.hash.value for f in metadata.distribution(project).files or [] if f.hash}
+    for name, digest in shipped.items():
+        assert installed.get(name) == digest.split("=", 1)[1], f"{name} differs from {wheel.name}"
 
 
 @pytest.mark.parametrize("project", PROJECTS)
