@@ -1,9 +1,9 @@
 """What the API server would say: every rendered object against the schema of its kind.
 
-Built-in kinds: kubernetes-validate --strict (unknown fields are errors) for the Kubernetes version of the
-kind node image. Gateway API kinds: the openAPIV3Schema of the v1.6.1 standard-channel CRDs, made strict the same
-way. skaffold.yaml: skaffold's own JSON schema for v4beta14. The schemas are read in place from
-TENKI_SCHEMAS_DIR (see conftest.py).
+Built-in kinds: kubernetes-validate --strict (unknown fields are errors) for the Kubernetes
+version of the kind node image. Gateway API kinds: the openAPIV3Schema of the v1.6.1 standard-channel CRDs,
+made strict the same way. skaffold.yaml: skaffold's own JSON schema for v4beta14. The schemas are read in
+place from TENKI_SCHEMAS_DIR (see conftest.py).
 """
 
 from __future__ import annotations
