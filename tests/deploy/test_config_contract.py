@@ -16,8 +16,10 @@ from tenki_weather import config as weather_config
 # Names the chart must always set, because the services' defaults are wrong in a cluster or because the
 # chart's ports, probes and termination grace are computed from them.
 REQUIRED = {
-    "weather": {"WEATHER_HOST", "WEATHER_PORT", "METRICS_PORT", "SHUTDOWN_GRACE_SECONDS"},
-    "frontend": {"FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR"},
+    "weather": {
+        "WEATHER_HOST", "WEATHER_PORT", "METRICS_PORT", "SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS",
+    },
+    "frontend": {"FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "GUNICORN_GRACEFUL_TIMEOUT"},
 }
 KNOWN = {
     "weather": weather_config.env_var_names(),

@@ -68,14 +68,19 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_termination_grace_covers_the_pre_stop_pause_and_the_drain(objects: list[dict[str, Any]]) -> None:
-    # The frontend drains in gunicorn's graceful timeout (30 s by default); the weather service in its grace.
-    for component, grace in (("weather", None), ("frontend", 30.0)):
+    # Seconds from SIGTERM to exit, by the services' own settings: the weather service's drain and grace,
+    # gunicorn's graceful timeout.
+    shutdown = {
+        "weather": ("SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_GRACE_SECONDS"),
+        "frontend": ("GUNICORN_GRACEFUL_TIMEOUT",),
+    }
+    for component, names in shutdown.items():
         deployment = named(objects, "Deployment", f"{RELEASE}-{component}")
         spec = deployment["spec"]["template"]["spec"]
         container = component_container(objects, component)
         pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
         assert pause > 0, f"{component}: no preStop pause"
-        drain = grace if grace is not None else float(env_of(container)["SHUTDOWN_GRACE_SECONDS"]["value"])
+        drain = sum(float(env_of(container)[name]["value"]) for name in names)
         assert spec["terminationGracePeriodSeconds"] > pause + drain, component
 
 

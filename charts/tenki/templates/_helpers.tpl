@@ -196,6 +196,8 @@ env:
     value: {{ $v.metricsPort | quote }}
   - name: SHUTDOWN_GRACE_SECONDS
     value: {{ $v.shutdownGraceSeconds | quote }}
+  - name: SHUTDOWN_DRAIN_SECONDS
+    value: {{ $v.shutdownDrainSeconds | quote }}
   - name: LOG_LEVEL
     value: {{ $v.logLevel | quote }}
 # Kubelet-native gRPC probes (grpc.health.v1): ready while the service says SERVING for its own name;
@@ -245,6 +247,8 @@ env:
     value: {{ $v.gunicorn.workers | quote }}
   - name: GUNICORN_THREADS
     value: {{ $v.gunicorn.threads | quote }}
+  - name: GUNICORN_GRACEFUL_TIMEOUT
+    value: {{ $v.gunicorn.gracefulTimeout | quote }}
   - name: LOG_LEVEL
     value: {{ $v.logLevel | quote }}
 startupProbe:
@@ -267,6 +271,15 @@ livenessProbe:
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
+{{- end }}
+
+{{/* Seconds a component needs from SIGTERM to exit: its drain and grace (terminationGracePeriodSeconds > pause + this). */}}
+{{- define "tenki.weather.shutdownSeconds" -}}
+{{- addf .Values.weather.shutdownDrainSeconds .Values.weather.shutdownGraceSeconds }}
+{{- end }}
+
+{{- define "tenki.frontend.shutdownSeconds" -}}
+{{- .Values.frontend.gunicorn.gracefulTimeout }}
 {{- end }}
 
 {{/* The ports of a component's Service: the component's container ports, by name. */}}
