@@ -32,7 +32,9 @@ class Client:
         return weather_pb2_grpc.WeatherServiceStub(self.channel)
 
     def weather(self, postal_code: str, country: str = "", units: int = 0) -> Response:
-        request = weather_pb2.GetCurrentWeatherRequest(postal_code=postal_code, country_code=country, units=units)
+        request = weather_pb2.GetCurrentWeatherRequest(
+            postal_code=postal_code, country_code=country, units=units
+        )
         return self.stub.GetCurrentWeather(request, timeout=DEADLINE)
 
     def code_of(self, postal_code: str, country: str = "") -> grpc.StatusCode:

@@ -1,0 +1,51 @@
+"""FrontendSettings: defaults, parsing of the environment, and errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenki_frontend.config import ConfigError, FrontendSettings, env_var_names
+
+
+def test_defaults() -> None:
+    settings = FrontendSettings.from_env({})
+    assert (settings.host, settings.port) == ("0.0.0.0", 8080)
+    assert settings.weather_addr == "127.0.0.1:50051"
+    assert settings.weather_deadline_seconds == 2.0
+    assert (settings.gunicorn_workers, settings.gunicorn_threads) == (2, 4)
+    assert settings.gunicorn_graceful_timeout == 10
+    assert settings.log_level == "INFO"
+
+
+def test_values_from_the_environment() -> None:
+    settings = FrontendSettings.from_env(
+        {"FRONTEND_HOST": "127.0.0.1", "FRONTEND_PORT": "9000", "WEATHER_ADDR": "weather:50051",
+         "WEATHER_DEADLINE_SECONDS": "0.5", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8",
+         "GUNICORN_GRACEFUL_TIMEOUT": "20", "LOG_LEVEL": " debug ", "UNRELATED": "x"}
+    )
+    assert (settings.host, settings.port, settings.weather_addr) == ("127.0.0.1", 9000, "weather:50051")
+    assert settings.weather_deadline_seconds == 0.5
+    assert (settings.gunicorn_workers, settings.gunicorn_threads) == (3, 8)
+    assert settings.gunicorn_graceful_timeout == 20
+    assert settings.log_level == "DEBUG"
+
+
+def test_empty_values_mean_the_default() -> None:
+    assert FrontendSettings.from_env({"FRONTEND_PORT": "", "WEATHER_ADDR": "  "}).port == 8080
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("FRONTEND_PORT", "http"), ("FRONTEND_PORT", "70000"), ("WEATHER_DEADLINE_SECONDS", "0"),
+     ("GUNICORN_WORKERS", "0"), ("GUNICORN_THREADS", "-1"), ("LOG_LEVEL", "chatty")],
+)
+def test_a_bad_value_is_a_config_error_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        FrontendSettings.from_env({name: value})
+
+
+def test_env_var_names_are_the_documented_ones() -> None:
+    assert env_var_names() == {
+        "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "WEATHER_DEADLINE_SECONDS",
+        "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL",
+    }

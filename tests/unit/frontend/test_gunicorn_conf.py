@@ -1,0 +1,72 @@
+"""The packaged gunicorn config: everything from FrontendSettings, metrics directory handling, hooks."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+
+MODULE = "tenki_frontend.gunicorn_conf"
+
+
+def load_conf(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
+    for name in ("FRONTEND_HOST", "FRONTEND_PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
+                 "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL", "PROMETHEUS_MULTIPROC_DIR",
+                 "WEATHER_DEADLINE_SECONDS"):
+        # setenv first, so that monkeypatch restores the variable's absence even after the module sets it.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    sys.modules.pop(MODULE, None)
+    return importlib.import_module(MODULE)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(
+        monkeypatch,
+        {"FRONTEND_HOST": "127.0.0.1", "FRONTEND_PORT": "8181", "GUNICORN_WORKERS": "3",
+         "GUNICORN_THREADS": "6", "GUNICORN_GRACEFUL_TIMEOUT": "15", "LOG_LEVEL": "warning",
+         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
+    )
+    assert conf.bind == ["127.0.0.1:8181"]
+    assert (conf.workers, conf.threads, conf.worker_class) == (3, 6, "gthread")
+    assert conf.graceful_timeout == 15
+    assert conf.timeout >= 30
+    assert conf.loglevel == "warning"
+    assert conf.accesslog is None and conf.errorlog == "-"
+    assert conf.preload_app is False, "each worker must build its gRPC channel after the fork"
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)
+
+
+def test_a_metrics_directory_is_made_when_unset_and_removed_on_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = load_conf(monkeypatch, {})
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert directory.is_dir()
+    (directory / "counter_123.db").write_bytes(b"old")
+    conf.on_starting(None)
+    assert list(directory.iterdir()) == [], "an earlier run's samples are wiped"
+    conf.on_exit(None)
+    assert not directory.exists()
+
+
+def test_a_given_metrics_directory_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(monkeypatch, {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m")})
+    conf.on_starting(None)
+    conf.on_exit(None)
+    assert (tmp_path / "m").is_dir()
+
+
+def test_hooks_log_readiness_and_mark_dead_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(monkeypatch, {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    (tmp_path / "gauge_livesum_999.db").write_bytes(b"")
+    logged: list[str] = []
+    server = SimpleNamespace(log=SimpleNamespace(info=lambda msg, *a: logged.append(msg % a)))
+    conf.when_ready(server)
+    assert logged and "ready" in logged[0]
+    conf.child_exit(server, SimpleNamespace(pid=999))
+    assert not (tmp_path / "gauge_livesum_999.db").exists()

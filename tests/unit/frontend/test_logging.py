@@ -1,0 +1,55 @@
+"""JSON access lines with the request id; the JSON formatter gunicorn and the app share."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask.testing import FlaskClient
+
+from tenki_frontend import logging as json_logging
+
+
+def test_one_access_line_per_request_with_the_request_id(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="tenki_frontend.access"):
+        client.get("/weather?zip=94040&country=us", headers={"X-Request-ID": "follow-me-42"})
+    lines = [r for r in caplog.records if r.name == "tenki_frontend.access"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.request_id == "follow-me-42"  # type: ignore[attr-defined]
+    fields = (line.method, line.path, line.route, line.status)  # type: ignore[attr-defined]
+    assert fields == ("GET", "/weather", "/weather", 200)
+    assert line.query == "zip=94040&country=us"  # type: ignore[attr-defined]
+    assert line.duration_ms >= 0  # type: ignore[attr-defined]
+
+
+def test_the_formatter_writes_one_json_object_per_line() -> None:
+    record = logging.LogRecord("tenki_frontend.access", logging.INFO, __file__, 1, "request", None, None)
+    record.request_id = "abc"
+    line = json_logging.formatter().format(record)
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["level"] == "INFO" and data["logger"] == "tenki_frontend.access"
+    assert data["message"] == "request" and data["request_id"] == "abc"
+    assert data["time"].endswith("+00:00")
+
+
+def test_gunicorn_log_config_is_json_on_stdout() -> None:
+    config = json_logging.logconfig_dict("DEBUG")
+    assert config["formatters"]["json"]["()"] == "tenki_frontend.logging.formatter"
+    assert config["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
+    assert config["loggers"]["gunicorn.error"]["level"] == "DEBUG"
+
+
+def test_configure_adds_a_stdout_handler_only_when_nothing_else_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    root, app_logger = logging.getLogger(), logging.getLogger("tenki_frontend")
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(app_logger, "handlers", [])
+    monkeypatch.setattr(app_logger, "propagate", True)
+    json_logging.configure("WARNING")
+    assert app_logger.level == logging.WARNING
+    assert len(app_logger.handlers) == 1 and not app_logger.propagate
+    assert isinstance(app_logger.handlers[0].formatter, type(json_logging.formatter()))
