@@ -4,7 +4,7 @@
 DIST := dist
 TENKI_VERSION := $(shell cat VERSION 2>/dev/null)
 RELEASE_PACKAGES := tenki-proto tenki-weather tenki-frontend
-# package name → its pyproject (the SBOM's root component)
+# Services that ship as images, each with an SBOM (services/<name>/pyproject.toml is its root component).
 SBOM_SERVICES := weather frontend
 HELM ?= $(TOOLS)/bin/helm
 # The source tarball is dated by the released commit (UTC), not the build clock: the same commit always
@@ -28,6 +28,7 @@ dist: $(SYNCED) version-check helm ## Build the release into dist/: wheels, sdis
 	for pkg in $(RELEASE_PACKAGES); do \
 	  SOURCE_DATE_EPOCH=$(RELEASE_EPOCH) $(UV) build --quiet --package $$pkg --out-dir $(DIST); \
 	done
+	@rm -f $(DIST)/.gitignore  # uv's marker; dist/ is ignored at the root and holds artefacts only
 	$(HELM) package charts/tenki --destination $(DIST)
 	git archive --format=tar.gz --prefix=tenki-$(TENKI_VERSION)/ \
 	  --output=$(DIST)/tenki-$(TENKI_VERSION)-$(RELEASE_DATE).tar.gz HEAD
