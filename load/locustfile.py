@@ -99,7 +99,7 @@ def _enforce_slo(environment: Environment, **_kwargs: Any) -> None:
         p95_ms=total.get_response_time_percentile(0.95) if total.num_requests else float("nan"),
     )
     for line in verdict.lines:
-        log.log(logging.INFO if verdict.passed else logging.ERROR, line)
+        log.log(logging.ERROR if line.startswith("SLO FAILED") else logging.INFO, line)
     environment.process_exit_code = 0 if verdict.passed else 1
 
 

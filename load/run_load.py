@@ -24,7 +24,7 @@ USER_CLASSES = ("WebsiteUser", "ApiUser", "GrpcUser")
 
 
 @contextlib.contextmanager
-def target(host: str, grpc_addr: str) -> Iterator[tuple[str, str]]:
+def target(host: str, grpc_addr: str, log_dir: Path) -> Iterator[tuple[str, str]]:
     """The HTTP base URL and gRPC address to load: the given ones, or a local stack's."""
     if host:
         yield host.rstrip("/"), grpc_addr
@@ -32,12 +32,11 @@ def target(host: str, grpc_addr: str) -> Iterator[tuple[str, str]]:
     sys.path.insert(0, str(ROOT / "scripts"))
     import stack  # scripts/stack.py: the local stack's launcher (the frontend engineer's)
 
-    # Logs of the services go to files: their JSON lines would drown Locust's summary.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LOAD_")}
-    print("load: starting a local stack (weather service in demo mode + frontend) on free ports", flush=True)
-    with stack.LocalStack(env=env) as local:
-        print(f"load: local stack up: {local.frontend.url} (gRPC {local.weather.addr})", flush=True)
-        yield local.frontend.url.rstrip("/"), local.weather.addr
+    # The services' JSON logs go to files: their lines would drown Locust's summary.
+    print(f"load: starting a local stack (demo data) on free ports; logs in {log_dir}", flush=True)
+    with stack.LocalStack(weather_env={"WEATHER_PROVIDER": "demo"}, log_dir=log_dir) as local:
+        print(f"load: local stack up: {local.url} (gRPC {local.weather_addr})", flush=True)
+        yield local.url.rstrip("/"), local.weather_addr
     print("load: local stack stopped", flush=True)
 
 
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown user classes {unknown}; choose from {', '.join(USER_CLASSES)}")
     Path(args.out).mkdir(parents=True, exist_ok=True)
 
-    with target(args.host, args.grpc_addr) as (host, grpc_addr):
+    with target(args.host, args.grpc_addr, Path(args.out) / f"{args.name}-logs") as (host, grpc_addr):
         if "GrpcUser" in classes and not grpc_addr:
             print("load: no LOAD_GRPC_ADDR for this host: running without GrpcUser", flush=True)
             classes = [name for name in classes if name != "GrpcUser"]
