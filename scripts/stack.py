@@ -11,6 +11,7 @@ As a module (tests, drills, benchmarks; `pythonpath` puts scripts/ on sys.path):
     frontend = start_frontend({}, port=free_port(), weather_addr=weather.addr)
     frontend.url          # http://127.0.0.1:PORT
     frontend.output()     # what it logged so far (stdout and stderr)
+    frontend.log_records()  # ... its JSON log lines as dicts
     frontend.stop(); weather.stop()
 
     with LocalStack(weather_env={...}) as local:   # both, on free ports
@@ -24,6 +25,7 @@ SERVING and the frontend's /readyz 200 (or /healthz, for a frontend without a we
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -132,6 +134,18 @@ class ServiceProcess:
         if self.log_path is None or not self.log_path.exists():
             return ""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_records(self) -> list[dict[str, object]]:
+        """The JSON log lines the service wrote so far, as dicts (other lines are skipped)."""
+        records = []
+        for line in self.output().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
         """Send `sig` (default SIGTERM: a graceful shutdown) and wait; SIGKILL after `timeout` seconds."""

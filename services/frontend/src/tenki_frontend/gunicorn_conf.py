@@ -39,6 +39,9 @@ timeout = max(30, int(_settings.weather_deadline_seconds * 4))
 keepalive = 5
 preload_app = False
 proc_name = "tenki-frontend"
+# gunicorn's control socket defaults to one fixed path per user (~/.gunicorn/gunicorn.ctl): two frontends on
+# a machine would take it from each other, and a read-only container has nowhere to put it. Not needed.
+control_socket_disable = True
 # The app writes one JSON access line per request (with the request id); gunicorn's own is off.
 accesslog = None
 errorlog = "-"
