@@ -36,16 +36,34 @@ def default_objects() -> list[dict[str, Any]]:
     return _RENDERED["default"]
 
 
-@pytest.fixture(scope="session")
-def schemas_dir() -> Path:
-    """The shared reference schemas, read in place (never copied into the repo).
+SCHEMAS_MISSING = pytest.StashKey[str]()
 
-    Absent: skip with one line, unless TENKI_REQUIRE_SCHEMAS=1 (CI's .ci/run), where absence is a failure.
+
+def schemas_path() -> Path:
+    return Path(os.environ.get("TENKI_SCHEMAS_DIR", ROOT.parent / "shared" / "schemas"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without the shared schemas, every test that reads them is skipped with one reason (one `-rs` line).
+
+    With TENKI_REQUIRE_SCHEMAS=1 (CI's .ci/run) they are not skipped: `schemas_dir` fails each of them.
     """
-    path = Path(os.environ.get("TENKI_SCHEMAS_DIR", ROOT.parent / "shared" / "schemas"))
-    if not (path / "skaffold-v4beta14.json").is_file() or not (path / "gateway-api-v1.6").is_dir():
-        message = f"reference schemas not found in {path} (set TENKI_SCHEMAS_DIR)"
-        if os.environ.get("TENKI_REQUIRE_SCHEMAS") == "1":
-            pytest.fail(message + "; TENKI_REQUIRE_SCHEMAS=1 makes this a failure")
-        pytest.skip(message)
-    return path
+    path = schemas_path()
+    if (path / "skaffold-v4beta14.json").is_file() and (path / "gateway-api-v1.6").is_dir():
+        return
+    reason = f"reference schemas not found in {path} (set TENKI_SCHEMAS_DIR)"
+    config.stash[SCHEMAS_MISSING] = reason
+    if os.environ.get("TENKI_REQUIRE_SCHEMAS") == "1":
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if "schemas_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def schemas_dir(pytestconfig: pytest.Config) -> Path:
+    """The shared reference schemas, read in place (never copied into the repo)."""
+    if SCHEMAS_MISSING in pytestconfig.stash:
+        pytest.fail(pytestconfig.stash[SCHEMAS_MISSING] + "; TENKI_REQUIRE_SCHEMAS=1 makes this a failure")
+    return schemas_path()

@@ -261,14 +261,3 @@ def test_selenium_is_off_by_default_and_complete_when_on(
     assert service_port(objects, f"{RELEASE}-selenium", 4444)["targetPort"] == "webdriver"
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert "/dev/shm" in mounts
-
-
-def test_helm_test_hook_checks_readyz_and_a_weather_page(default_objects: list[dict[str, Any]]) -> None:
-    (pod,) = [o for o in of_kind(default_objects, "Pod")]
-    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
-    script = "\n".join(pod["spec"]["containers"][0]["args"])
-    frontend = named(default_objects, "Service", f"{RELEASE}-frontend")
-    assert f"http://{frontend['metadata']['name']}:{frontend['spec']['ports'][0]['port']}" in script
-    assert '"/readyz"' in script and "/weather?zip=94040" in script
-    # It must run: the script is valid Python.
-    compile(script, "helm-test", "exec")

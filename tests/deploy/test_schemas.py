@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +120,21 @@ def test_skaffold_yaml_matches_skaffolds_schema(schemas_dir: Path) -> None:
     for document in documents:
         errors = list(validator.iter_errors(document))
         assert not errors, "; ".join(f"{e.message[:200]} at {list(e.path)}" for e in errors[:5])
+
+
+def run_schema_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """pytest on the skaffold schema test alone, with the schemas pointed at an empty folder."""
+    environ = {k: v for k, v in os.environ.items() if k != "TENKI_REQUIRE_SCHEMAS"}
+    environ.update(TENKI_SCHEMAS_DIR=str(tmp_path), **env)
+    test = f"{Path(__file__)}::test_skaffold_yaml_matches_skaffolds_schema"
+    return subprocess.run([sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"],
+                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300)
+
+
+def test_absent_schemas_are_one_skip_line_here_and_a_failure_in_ci(tmp_path: Path) -> None:
+    skipped = run_schema_test(tmp_path)
+    assert skipped.returncode == 0, skipped.stdout
+    assert f"reference schemas not found in {tmp_path}" in skipped.stdout
+    required = run_schema_test(tmp_path, TENKI_REQUIRE_SCHEMAS="1")
+    assert required.returncode != 0, required.stdout
+    assert "TENKI_REQUIRE_SCHEMAS=1 makes this a failure" in required.stdout
