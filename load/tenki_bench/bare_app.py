@@ -6,8 +6,9 @@ gunicorn config. `/bare` does nothing else (row 1); `/bare-grpc` first makes one
 the trivial echo server (row 2), on one channel per worker process created after gunicorn forks.
 No validation, no request id, no logging, no metrics, no security headers: that is tenki's work.
 
-Settings (environment): BENCH_ECHO_ADDR (host:port of tenki_bench.echo) and BENCH_ECHO_BYTES
-(the payload size, as large as a real GetCurrentWeatherResponse).
+Settings (environment): BENCH_ECHO_ADDR (host:port of tenki_bench.echo), BENCH_ECHO_BYTES (the
+payload size, as large as a real GetCurrentWeatherResponse) and BENCH_PAGE_BYTES (the size of tenki's
+weather page: the bare page is padded with an HTML comment to exactly that many bytes).
 """
 
 from __future__ import annotations
@@ -64,18 +65,26 @@ def _echo() -> grpc.UnaryUnaryMultiCallable:
         return echo_callable(_channel[1])
 
 
+def padding_for(app: Flask, page_bytes: int) -> str:
+    """Filler that brings the rendered page to `page_bytes` (UTF-8), or "" when it is that large already."""
+    unpadded = len(app.jinja_env.get_template("weather.html").render(**PAGE, padding="").encode())
+    # The filler sits in an HTML comment: "<!-- " and " -->" take 9 bytes of the gap.
+    return "p" * (page_bytes - unpadded - 9) if page_bytes - unpadded > 9 else ""
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     payload = b"w" * int(os.environ.get("BENCH_ECHO_BYTES", "300"))
+    page = {**PAGE, "padding": padding_for(app, int(os.environ.get("BENCH_PAGE_BYTES", "0")))}
 
     @app.get("/bare")
     def bare() -> str:
-        return render_template("weather.html", **PAGE)
+        return render_template("weather.html", **page)
 
     @app.get("/bare-grpc")
     def bare_grpc() -> str:
         _echo()(payload, timeout=2)
-        return render_template("weather.html", **PAGE)
+        return render_template("weather.html", **page)
 
     return app
 

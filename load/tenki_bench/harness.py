@@ -117,7 +117,14 @@ def gunicorn_conf() -> str:
 
 
 def service_env(standin: OwmStandIn) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OWM_", "WEATHER_", "FRONTEND_"))}
+    # Tuning knobs (WEATHER_MAX_WORKERS, GUNICORN_WORKERS, GUNICORN_THREADS) pass through; addresses,
+    # ports and the provider are the benchmark's own.
+    tuning = ("WEATHER_MAX_WORKERS", "GUNICORN_WORKERS", "GUNICORN_THREADS")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in tuning or not k.startswith(("OWM_", "WEATHER_", "FRONTEND_", "METRICS_", "GUNICORN_"))
+    }
     env.update(
         {
             "OWM_API_KEY": BENCH_KEY,
@@ -160,10 +167,23 @@ def run(settings: Settings) -> dict[str, Any]:
         echo_addr = f"127.0.0.1:{echo_port}"
         _wait(lambda: _grpc_ready(echo_addr), "the echo server")
 
-        # The echo payload is as large as tenki's real answer, so both gRPC rows move the same bytes.
+        query = "zip={zip}&country={country}&units={units}".format(**PLACE)
+        page_url = f"{frontend.url.rstrip('/')}/weather?{query}"
+        api_url = f"{frontend.url.rstrip('/')}/api/v1/weather?{query}"
+        # Warm the cache: from here on rows 3, 4 and 6 are cache hits (the stand-in's count proves it).
+        page_bytes = len(fetch(page_url))
+        fetch(api_url)
+
+        # The echo payload is as large as tenki's real answer, and the bare page as tenki's page, so
+        # each bare row moves the same bytes as the tenki row it is compared with.
         reply_bytes = _weather_reply_size(weather.addr)
         bare_port = free_port()
-        bare_env = {**env, "BENCH_ECHO_ADDR": echo_addr, "BENCH_ECHO_BYTES": str(reply_bytes)}
+        bare_env = {
+            **env,
+            "BENCH_ECHO_ADDR": echo_addr,
+            "BENCH_ECHO_BYTES": str(reply_bytes),
+            "BENCH_PAGE_BYTES": str(page_bytes),
+        }
         bare_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LOAD_DIR), env.get("PYTHONPATH")]))
         stack_.enter_context(
             process(
@@ -184,12 +204,6 @@ def run(settings: Settings) -> dict[str, Any]:
         bare = f"http://127.0.0.1:{bare_port}"
         _wait(lambda: _http_ok(f"{bare}/bare-grpc"), "the bare Flask app")
 
-        query = "zip={zip}&country={country}&units={units}".format(**PLACE)
-        page_url = f"{frontend.url.rstrip('/')}/weather?{query}"
-        api_url = f"{frontend.url.rstrip('/')}/api/v1/weather?{query}"
-        # Warm the cache: from here on rows 3, 4 and 6 are cache hits (the stand-in's count proves it).
-        page_bytes = len(fetch(page_url))
-        fetch(api_url)
         bare_bytes = len(fetch(f"{bare}/bare"))
         upstream_before = standin.request_count
 
@@ -256,6 +270,7 @@ def run(settings: Settings) -> dict[str, Any]:
             "http": f"wrk -t{wrk_settings.threads} -c{wrk_settings.connections}",
             "grpc": f"grpc.aio, {settings.grpc_concurrency} calls in flight",
             "weather_max_workers": int(workers),
+            "gunicorn": _gunicorn_settings(),
             "page_bytes": {"bare": bare_bytes, "tenki": page_bytes},
         },
         "rows": [r.to_json() for r in rows],
@@ -275,6 +290,13 @@ def _weather_workers() -> int:
     from tenki_weather.config import WeatherSettings
 
     return WeatherSettings.from_env().max_workers
+
+
+def _gunicorn_settings() -> dict[str, Any]:
+    from tenki_frontend.config import FrontendSettings
+
+    settings = FrontendSettings.from_env()
+    return {"workers": settings.gunicorn_workers, "threads": settings.gunicorn_threads}
 
 
 def _grpc_ready(addr: str) -> bool:
