@@ -34,3 +34,11 @@ def test_with_an_ingress_the_notes_give_its_host_and_no_gateway() -> None:
     text = notes(*VALUE_SETS["ingress"])
     assert "http://tenki.example.org/" in text
     assert "get gateway" not in text
+
+
+def test_a_grpc_route_behind_the_network_policy_comes_with_a_warning() -> None:
+    assert "networkPolicy.extraGrpcPeers" in notes(*VALUE_SETS["grpc-route"])
+    peer = "networkPolicy.extraGrpcPeers[0].ipBlock.cidr=172.18.0.0/16"
+    admitted = notes(*VALUE_SETS["grpc-route"], "--set", peer)
+    assert "networkPolicy.extraGrpcPeers" not in admitted
+    assert "networkPolicy.extraGrpcPeers" not in notes()
