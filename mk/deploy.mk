@@ -25,6 +25,8 @@ RELEASE := tenki
 # cloud-provider-kind serves the Gateway (a LoadBalancer IP) on kind; pinned, run as a local process.
 CLOUD_PROVIDER_KIND_VERSION := v0.10.0
 CLUSTER_WAIT := 300s
+# skaffold.yaml's schema skaffold/v4beta14 arrived with skaffold v2.19.0 (which also fixed its Helm 4 plugin).
+SKAFFOLD_MIN_VERSION := 2.19.0
 
 $(TOOLS_HELM):
 	@[ "$$(uname -m)" = x86_64 ] || { echo "the pinned helm is linux-amd64 only: install helm on PATH"; exit 1; }
@@ -76,6 +78,9 @@ cluster-up: ## Create the kind cluster (kind-config.yaml) and start cloud-provid
 .PHONY: deploy
 deploy: helm ## Build both images and install the chart into the kind cluster (skaffold run)
 	@command -v skaffold >/dev/null || { echo "deploy needs skaffold on PATH (see the README's Kubernetes section)"; exit 1; }
+	@v=$$(skaffold version | sed 's/^v//'); \
+	[ "$$(printf '%s\n' $(SKAFFOLD_MIN_VERSION) "$$v" | sort -V | head -n1)" = $(SKAFFOLD_MIN_VERSION) ] \
+	  || { echo "skaffold $$v cannot read skaffold/v4beta14: install v$(SKAFFOLD_MIN_VERSION) or newer"; exit 1; }
 	PATH="$(dir $(HELM)):$$PATH" TENKI_VERSION="$$(cat VERSION)" \
 	  skaffold run --kube-context $(KUBE_CONTEXT) $(if $(SKAFFOLD_PROFILE),--profile $(SKAFFOLD_PROFILE)) $(SKAFFOLD_ARGS)
 

@@ -140,3 +140,21 @@ def test_every_make_target_ci_calls_exists() -> None:
     for target in ("lint", "test", "test-deploy", "helm", "cluster-up", "deploy", "cluster-test",
                    "cluster-load", "cluster-down"):
         assert target in targets, f"make {target} is not defined"
+
+
+def version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.lstrip("v").split("."))
+
+
+def test_circleci_pins_tools_that_read_this_projects_files() -> None:
+    config = yaml.safe_load((ROOT / ".circleci" / "config.yml").read_text())
+    env = next(j for j in config["jobs"].values() if "machine" in j)["environment"]
+    deploy_mk = (ROOT / "mk" / "deploy.mk").read_text()
+    minimum = re.search(r"^SKAFFOLD_MIN_VERSION := (\S+)$", deploy_mk, re.MULTILINE).group(1)
+    # skaffold.yaml's apiVersion is one `make deploy` accepts, and the CI's skaffold is new enough for it.
+    assert SKAFFOLD["apiVersion"] == "skaffold/v4beta14" and minimum == "2.19.0"
+    assert version(env["SKAFFOLD_VERSION"]) >= version(minimum)
+    # kubectl within one minor of the kind node's Kubernetes (the supported skew).
+    node = yaml.safe_load((ROOT / "kind-config.yaml").read_text())["nodes"][0]["image"]
+    node_minor = version(re.search(r":v([0-9.]+)@", node).group(1))[1]
+    assert abs(version(env["KUBECTL_VERSION"])[1] - node_minor) <= 1
