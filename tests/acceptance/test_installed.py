@@ -88,8 +88,9 @@ def test_each_console_script_loads_and_is_on_this_environments_path(project: str
         ), f"{script.name} resolves to {found}"
 
 
-def test_tenki_version_prints_the_release_version(release_version: str) -> None:
-    result = subprocess.run(["tenki", "--version"], capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("command", ["tenki", "tenki-frontend"])
+def test_version_option_prints_the_release_version(command: str, release_version: str) -> None:
+    result = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert release_version in result.stdout.split(), result.stdout
 
