@@ -136,3 +136,19 @@ def test_the_stylesheet_is_applied(browser: WebDriver, base_url: str) -> None:
     card = browser.find_element(By.CSS_SELECTOR, ".card")
     assert card.value_of_css_property("background-color") == "rgba(255, 255, 255, 1)"
     assert browser.find_element(By.ID, "zip").is_displayed()
+
+
+def test_on_a_phone_the_weather_comes_first_and_nothing_overflows(browser: WebDriver, base_url: str) -> None:
+    for width in (390, 1280):
+        browser.set_window_size(width, 844)
+        for path in ("/", "/weather?zip=94040&country=us&units=metric", "/weather?zip=12&country=us"):
+            browser.get(base_url + path)
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} at {width} px is {overflow} px too wide"
+        browser.get(base_url + "/weather?zip=94040&country=us&units=metric")
+        place = browser.find_element(By.ID, "place").location["y"]
+        search = browser.find_element(By.ID, "zip").location["y"]
+        # A phone shows the answer at the top; a wide screen has room for the search bar above it.
+        assert (place < search) if width < 500 else (search < place), width
