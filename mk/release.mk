@@ -7,6 +7,8 @@ RELEASE_PACKAGES := tenki-proto tenki-weather tenki-frontend
 # Services that ship as images, each with an SBOM (services/<name>/pyproject.toml is its root component).
 SBOM_SERVICES := weather frontend
 HELM ?= $(TOOLS)/bin/helm
+# Upper bound of the whole tox run; it takes 2 to 3 minutes on 2 cores.
+ACCEPTANCE_TIMEOUT ?= 15m
 # The source tarball is dated by the released commit (UTC), not the build clock: the same commit always
 # yields the same file name, and SOURCE_DATE_EPOCH makes the wheels byte-for-byte reproducible too.
 RELEASE_EPOCH = $(shell git log -1 --format=%ct HEAD)
@@ -54,4 +56,5 @@ wheel-check: $(SYNCED) ## Check the wheels in dist/ (check-wheel-contents: each 
 .PHONY: acceptance
 acceptance: $(SYNCED) chromium dist ## Build dist/, then test only its wheels in fresh virtualenvs (tox, every local Python)
 	cd $(DIST) && sha256sum --check --quiet SHA256SUMS
-	$(BIN)/tox run --recreate
+	@# Bounded as a whole (each test has pytest-timeout too): a hung install or service fails, never stalls CI.
+	timeout --kill-after=30s $(ACCEPTANCE_TIMEOUT) $(BIN)/tox run --recreate
