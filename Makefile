@@ -91,7 +91,7 @@ chromium: ## Install Debian's chromium and chromium-driver when missing
 	@scripts/apt-ensure.sh chromium=chromium chromedriver=chromium-driver
 
 .PHONY: test-reliability
-test-reliability: $(SYNCED) ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
+test-reliability: $(SYNCED) helm ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
 	$(PYTEST) tests/reliability -p no:cacheprovider
 
 .PHONY: coverage

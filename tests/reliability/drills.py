@@ -18,10 +18,24 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 import stack
+from hypothesis import HealthCheck, settings
 from support.owm_standin import OwmStandIn
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 LOCALHOST = "127.0.0.1"
+
+# The fuzzing drills' hypothesis profile: deterministic in CI (derandomized, no example database, so a run
+# never depends on an earlier one), no per-example deadline (each drill asserts its own bound per answer,
+# and a loaded machine must not turn slowness into a flaky failure). Used by name, never loaded globally.
+FUZZ_PROFILE = "tenki-reliability"
+settings.register_profile(
+    FUZZ_PROFILE,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 WEATHER_SERVICE_NAME = "tenki.weather.v1.WeatherService"
 
 

@@ -11,7 +11,6 @@ the order of events: when the weather service stops, its health reports NOT_SERV
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import time
@@ -30,6 +29,7 @@ from drills import EventLog, Poller, SteadyLoad, canary_key, free_port, owm_env,
 
 UPSTREAM_LATENCY = 1.0
 WORKERS = 4
+Report = Callable[[str, dict[str, Any]], None]
 _zips = itertools.count(30001)
 
 
@@ -75,6 +75,7 @@ def sigterm_under_load(
     success: str,
     pollers: list[Poller],
     events: EventLog,
+    drill_report: Report,
 ) -> dict[str, Any]:
     """Run steady load, SIGTERM `service` while requests are in flight, and report what happened.
 
@@ -101,7 +102,7 @@ def sigterm_under_load(
         "exit_code": exit_code,
         "timeline": events.summary(),
     }
-    print(f"{service.name} SIGTERM drill:", json.dumps(report, indent=2))
+    drill_report(f"{service.name} SIGTERM under load", report)
     assert exit_code == 0, report
     assert report["in_flight_at_sigterm"] >= 1, f"no request was in flight at SIGTERM: {report}"
     assert not report["failed_in_flight"], report
@@ -109,9 +110,7 @@ def sigterm_under_load(
 
 
 @pytest.mark.timeout(240)
-def test_weather_service_sigterm_under_load(
-    slow_owm: OwmStandIn, record_property: pytest.RecordProperty
-) -> None:
+def test_weather_service_sigterm_under_load(slow_owm: OwmStandIn, drill_report: Report) -> None:
     env = owm_env(slow_owm.base_url, canary_key(), SHUTDOWN_GRACE_SECONDS="10", OWM_TIMEOUT_SECONDS="5")
     port = free_port()
     events = EventLog()
@@ -138,15 +137,14 @@ def test_weather_service_sigterm_under_load(
             Poller("listener", lambda: listener(port), events),
             Poller("readyz", lambda: readyz(url), events, interval=0.1),
         ]
-        report = sigterm_under_load(weather, slow_owm, call, "OK", pollers, events)
-    record_property("weather_sigterm", json.dumps(report))
+        sigterm_under_load(weather, slow_owm, call, "OK", pollers, events, drill_report)
     # Readiness drops while the server still answers: clients and load balancers stop sending first.
     order(events, "health=NOT_SERVING", "listener=closed")
     order(events, "readyz=503", "listener=closed")
 
 
 @pytest.mark.timeout(240)
-def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, record_property: pytest.RecordProperty) -> None:
+def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, drill_report: Report) -> None:
     env = owm_env(slow_owm.base_url, canary_key(), OWM_TIMEOUT_SECONDS="5")
     port = free_port()
     events = EventLog()
@@ -174,8 +172,7 @@ def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, record_property: pyte
             Poller("readyz", lambda: readyz(url), events),
             Poller("listener", lambda: listener(port), events),
         ]
-        report = sigterm_under_load(frontend, slow_owm, call, "200", pollers, events)
-    record_property("frontend_sigterm", json.dumps(report))
+        sigterm_under_load(frontend, slow_owm, call, "200", pollers, events, drill_report)
     # gunicorn stops accepting at SIGTERM and has no drain phase of its own: /readyz cannot say 503 before
     # its listener goes (connections still queued in the backlog are reset). In Kubernetes the chart's
     # preStop pause keeps the pod serving while its endpoints are removed; the timeline is kept above.

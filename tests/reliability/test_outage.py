@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -29,7 +31,7 @@ REPORT = Path(__file__).resolve().parents[2] / "build" / "reliability" / "outage
 
 
 @pytest.mark.timeout(300)
-def test_weather_outage_under_load(record_property: pytest.RecordProperty) -> None:
+def test_weather_outage_under_load(drill_report: Callable[[str, dict[str, Any]], None]) -> None:
     weather_env = {"WEATHER_PROVIDER": "demo", "LOG_LEVEL": "WARNING"}
     weather_port, metrics_port = free_port(), free_port()
     with ExitStack() as exits:
@@ -94,10 +96,10 @@ def test_weather_outage_under_load(record_property: pytest.RecordProperty) -> No
         "max_seconds_during_outage": round(max((o.duration for o in during), default=0.0), 3),
         "restart_to_ready_seconds": round(t_ready - t_restart, 3),
         "ready_to_first_success_seconds": recovery,
+        "restart_to_first_success_seconds": None if first_ok is None else round(first_ok - t_restart, 3),
         "total": len(outcomes),
     }
-    print("outage drill:", json.dumps(report, indent=2))
-    record_property("outage_counts", json.dumps(report))
+    drill_report("weather service outage under load (requests by status)", report)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")
 
