@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tenki.weather.v1 import weather_pb2
 
-from . import errors, metrics, request_id, security
+from . import errors, metrics, presenters, request_id, security
 from . import logging as json_logging
 from .config import FrontendSettings
 from .errors import METHOD_NOT_ALLOWED, NOT_FOUND_PAGE, UNEXPECTED, FrontendError
@@ -49,6 +49,7 @@ def create_app(
         settings.weather_addr, settings.weather_deadline_seconds
     )
     app.extensions[CLOCK_KEY] = clock
+    app.jinja_env.globals["country_options"] = presenters.country_options
 
     request_id.init_app(app)
     security.init_app(app)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from markupsafe import Markup
 
 from tenki.weather.v1 import weather_pb2
 
-from .validation import country_name
+from .validation import countries, country_name
 
 COMPASS = (
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
@@ -243,3 +245,24 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
         "source": reply.source,
         "stale": reply.stale,
     }
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _ in countries())
+
+
+@lru_cache(maxsize=None)  # keyed by a known country code or "": a few hundred entries at most
+def _country_options(selected: str) -> Markup:
+    option = Markup('<option value="{}"{}>{}</option>')
+    marks = {selected: Markup(" selected")}
+    return Markup("\n").join(option.format(code, marks.get(code, ""), name) for code, name in countries())
+
+
+def country_options(selected: str) -> Markup:
+    """The form's country <option>s with `selected` marked (none when it is not a known code).
+
+    Built once per country and kept: escaping some 250 names on every page was half of the weather
+    page's rendering time (see `make bench`, README "Performance").
+    """
+    return _country_options(selected if selected in _country_codes() else "")
