@@ -4,7 +4,9 @@ Every server binds 127.0.0.1 on a free port and is stopped at the end; every row
 time. HTTP rows use one load generator with one setting (wrk, see wrk.py); gRPC rows use one
 client (grpc_load.py). Each steady row is measured in BENCH_ROUNDS rounds, interleaved with the
 other rows so that a burst of foreign load on this shared machine hits every row alike; the best
-round counts (noise only ever slows a run down).
+round counts (noise only ever slows a run down). Around each measured run the harness also reads
+the CPU time the servers of that row used (psutil), so every row reports server CPU per request: on
+a machine shared with other work, that is the steadier measure of what tenki's own code costs.
 
 Rows:
   1 bare Flask: a same-size page from constant data, under the frontend's gunicorn config
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 from grpc import aio
 
 from . import echo, grpc_load, report, wrk
@@ -141,6 +144,40 @@ def weather_request(units: int = weather_pb2.UNITS_METRIC, code: str = "94040", 
     return weather_pb2.GetCurrentWeatherRequest(postal_code=code, country_code=country, units=units)
 
 
+def server_cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes and their children (gunicorn's workers)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parent = psutil.Process(pid)
+            for proc in (parent, *parent.children(recursive=True)):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+    return total
+
+
+@dataclass(frozen=True)
+class SteadyRow:
+    """A steady-load row: a warm-up run (not counted), then the measured run, with the servers' CPU."""
+
+    row: int
+    name: str
+    server_pids: list[int]
+    warm: Callable[[], RowResult]
+    measure: Callable[[], RowResult]
+
+    def run(self) -> RowResult:
+        self.warm()
+        before = server_cpu_seconds(self.server_pids)
+        result = self.measure()
+        used = server_cpu_seconds(self.server_pids) - before
+        # CPU per request, unlike req/s, barely moves when other work shares the machine's cores.
+        if result.requests:
+            result.extra["server_cpu_ms_per_request"] = round(used * 1000 / result.requests, 3)
+        return result
+
+
 def run(settings: Settings) -> dict[str, Any]:
     out = settings.out
     out.mkdir(parents=True, exist_ok=True)
@@ -158,7 +195,7 @@ def run(settings: Settings) -> dict[str, Any]:
         workers = env.get("WEATHER_MAX_WORKERS") or str(_weather_workers())
 
         echo_port = free_port()
-        stack_.enter_context(
+        echo_proc = stack_.enter_context(
             process(
                 [sys.executable, "-m", "tenki_bench.echo", "--port", str(echo_port), "--workers", workers],
                 out / "echo.log",
@@ -185,7 +222,7 @@ def run(settings: Settings) -> dict[str, Any]:
             "BENCH_PAGE_BYTES": str(page_bytes),
         }
         bare_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LOAD_DIR), env.get("PYTHONPATH")]))
-        stack_.enter_context(
+        bare_proc = stack_.enter_context(
             process(
                 [
                     sys.executable,
@@ -218,31 +255,46 @@ def run(settings: Settings) -> dict[str, Any]:
             request = weather_request()
             return lambda: stub.GetCurrentWeather(request, timeout=grpc_load.CALL_TIMEOUT_SECONDS)
 
-        steady: list[tuple[int, str, Callable[[], RowResult]]] = [
-            (1, "bare Flask (same-size page, constant data)", lambda: wrk.run(
-                1, "bare Flask (same-size page, constant data)", f"{bare}/bare", wrk_settings)),
-            (2, "bare Flask + one gRPC echo call", lambda: wrk.run(
-                2, "bare Flask + one gRPC echo call", f"{bare}/bare-grpc", wrk_settings)),
-            (3, "tenki weather page (cache hit)", lambda: wrk.run(
-                3, "tenki weather page (cache hit)", page_url, wrk_settings)),
-            (4, "tenki JSON API (cache hit)", lambda: wrk.run(
-                4, "tenki JSON API (cache hit)", api_url, wrk_settings)),
-            (5, "bare gRPC echo (direct)", lambda: grpc_load.steady_row(
-                5, "bare gRPC echo (direct)", echo_addr, echo_factory,
-                concurrency=settings.grpc_concurrency, warmup=settings.warmup, duration=settings.seconds)),
-            (6, "tenki GetCurrentWeather (cache hit, direct)", lambda: grpc_load.steady_row(
-                6, "tenki GetCurrentWeather (cache hit, direct)", weather.addr, weather_factory,
-                concurrency=settings.grpc_concurrency, warmup=settings.warmup, duration=settings.seconds)),
+        # Warm-up and measurement are separate runs, so the servers' CPU time is read around the
+        # measured one only.
+        warm_http = wrk.WrkSettings(connections=settings.http_connections, warmup_seconds=0,
+                                    seconds=settings.warmup)
+        measure_http = wrk.WrkSettings(connections=settings.http_connections, warmup_seconds=0,
+                                       seconds=settings.seconds)
+
+        def http_row(row: int, name: str, url: str, pids: list[int]) -> SteadyRow:
+            return SteadyRow(row, name, pids, lambda: wrk.run(row, name, url, warm_http),
+                             lambda: wrk.run(row, name, url, measure_http))
+
+        def grpc_row(
+            row: int, name: str, addr: str, factory: grpc_load.CallFactory, pids: list[int]
+        ) -> SteadyRow:
+            def load(seconds: float) -> RowResult:
+                return grpc_load.steady_row(row, name, addr, factory, concurrency=settings.grpc_concurrency,
+                                            warmup=0, duration=seconds)
+
+            return SteadyRow(row, name, pids, lambda: load(settings.warmup), lambda: load(settings.seconds))
+
+        tenki_pids, bare_pids = [frontend.pid, weather.pid], [bare_proc.pid, echo_proc.pid]
+        steady = [
+            http_row(1, "bare Flask (same-size page, constant data)", f"{bare}/bare", [bare_proc.pid]),
+            http_row(2, "bare Flask + one gRPC echo call", f"{bare}/bare-grpc", bare_pids),
+            http_row(3, "tenki weather page (cache hit)", page_url, tenki_pids),
+            http_row(4, "tenki JSON API (cache hit)", api_url, tenki_pids),
+            grpc_row(5, "bare gRPC echo (direct)", echo_addr, echo_factory, [echo_proc.pid]),
+            grpc_row(6, "tenki GetCurrentWeather (cache hit, direct)", weather.addr, weather_factory,
+                     [weather.pid]),
         ]
         best: dict[int, RowResult] = {}
         all_rounds: dict[int, list[dict[str, Any]]] = {}
         for round_no in range(1, settings.rounds + 1):
-            for row, name, measure in steady:
-                print(f"bench: round {round_no}/{settings.rounds}, row {row}: {name} ...", flush=True)
-                result = measure()
-                all_rounds.setdefault(row, []).append(result.to_json())
-                if row not in best or result.rps > best[row].rps:
-                    best[row] = result
+            for each in steady:
+                print(f"bench: round {round_no}/{settings.rounds}, row {each.row}: {each.name} ...",
+                      flush=True)
+                result = each.run()
+                all_rounds.setdefault(each.row, []).append(result.to_json())
+                if each.row not in best or result.rps > best[each.row].rps:
+                    best[each.row] = result
         upstream_during_hits = standin.request_count - upstream_before
         for row in (3, 4, 6):
             best[row].extra["upstream_calls_during_row"] = upstream_during_hits

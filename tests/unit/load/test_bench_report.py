@@ -56,3 +56,14 @@ def test_wrk_report_line_becomes_a_row_with_every_error_counted() -> None:
 def test_wrk_output_without_the_report_line_is_an_error() -> None:
     with pytest.raises(wrk.WrkError):
         wrk.parse_report("Running 8s test @ http://127.0.0.1:1/\n")
+
+
+def test_cpu_ratio_is_the_bare_rows_cpu_per_request_over_tenkis() -> None:
+    rows = {n: row(n, 1000) for n in (2, 3, 4, 5, 6)}
+    for number, cpu_ms in {2: 1.0, 3: 1.25, 5: 0.2, 6: 0.5}.items():
+        rows[number].extra[report.CPU_KEY] = cpu_ms
+    results = {r["ratio"][:3]: r for r in report.ratio_results(rows)}
+    assert results["3/2"]["by_cpu"] == pytest.approx(0.8)
+    assert results["6/5"]["by_cpu"] == pytest.approx(0.4)
+    assert results["4/2"]["by_cpu"] is None, "row 4 has no CPU reading: no ratio rather than a wrong one"
+    assert "by server CPU per request:  0.800" in report.ratio_table(list(results.values()))
