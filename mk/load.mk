@@ -24,8 +24,8 @@ load: $(SYNCED) ## Locust load test, headless; fails on >1% errors or p95 > LOAD
 load-smoke: $(SYNCED) ## A 20-second load run against a local stack (CI), same SLO gate
 	$(LOAD_RUN) --host "" --users 10 --run-time 20s --name smoke
 
-BENCH_ROUNDS ?= 2
-BENCH_SECONDS ?= 8
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 6
 
 .PHONY: bench
 bench: $(SYNCED) ## Benchmark tenki against the bare stack (wrk + a gRPC client); table + build/bench/results.json
