@@ -19,7 +19,10 @@ REQUIRED = {
     "weather": {
         "WEATHER_HOST", "WEATHER_PORT", "METRICS_PORT", "SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS",
     },
-    "frontend": {"FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "GUNICORN_GRACEFUL_TIMEOUT"},
+    "frontend": {
+        "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR",
+        "GUNICORN_GRACEFUL_TIMEOUT", "SHUTDOWN_DRAIN_SECONDS",
+    },
 }
 KNOWN = {
     "weather": weather_config.env_var_names(),

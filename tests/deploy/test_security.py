@@ -68,11 +68,11 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_termination_grace_covers_the_pre_stop_pause_and_the_drain(objects: list[dict[str, Any]]) -> None:
-    # Seconds from SIGTERM to exit, by the services' own settings: the weather service's drain and grace,
-    # gunicorn's graceful timeout.
+    # Seconds from SIGTERM to exit, by the services' own settings: each one's drain, then its grace (the
+    # weather service's, gunicorn's graceful timeout).
     shutdown = {
         "weather": ("SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_GRACE_SECONDS"),
-        "frontend": ("GUNICORN_GRACEFUL_TIMEOUT",),
+        "frontend": ("SHUTDOWN_DRAIN_SECONDS", "GUNICORN_GRACEFUL_TIMEOUT"),
     }
     for component, names in shutdown.items():
         deployment = named(objects, "Deployment", f"{RELEASE}-{component}")

@@ -5,7 +5,8 @@ postal code nobody asked for before, so none is a cache hit), which guarantees r
 SIGTERM arrives. A request counts as in flight when the stand-in has seen its postal code before the signal
 was sent: it was inside the service for sure. Each of those must succeed. Pollers in other threads record
 the order of events: when the weather service stops, its health reports NOT_SERVING and the frontend's
-/readyz 503 before its listener closes.
+/readyz 503 before its listener closes; when the frontend stops, its own /readyz says 503 (its drain)
+before its listener closes.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, drill_report: Report)
         weather = stack.start_weather(env, port=free_port(), metrics_port=free_port())
         exits.callback(weather.stop)
         frontend = stack.start_frontend(
-            {"WEATHER_DEADLINE_SECONDS": "8", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4"},
+            {
+                "WEATHER_DEADLINE_SECONDS": "8", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4",
+                "SHUTDOWN_DRAIN_SECONDS": "2",
+            },
             port=port, weather_addr=weather.addr,
         )
         exits.callback(frontend.kill)
@@ -173,6 +177,6 @@ def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, drill_report: Report)
             Poller("listener", lambda: listener(port), events),
         ]
         sigterm_under_load(frontend, slow_owm, call, "200", pollers, events, drill_report)
-    # gunicorn stops accepting at SIGTERM and has no drain phase of its own: /readyz cannot say 503 before
-    # its listener goes (connections still queued in the backlog are reset). In Kubernetes the chart's
-    # preStop pause keeps the pod serving while its endpoints are removed; the timeline is kept above.
+    # gunicorn itself closes its listener at SIGTERM; the packaged config first drains (draining.py):
+    # /readyz says 503 for SHUTDOWN_DRAIN_SECONDS while requests are still served.
+    order(events, "readyz=503", "listener=closed")

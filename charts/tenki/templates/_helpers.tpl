@@ -249,6 +249,8 @@ env:
     value: {{ $v.gunicorn.threads | quote }}
   - name: GUNICORN_GRACEFUL_TIMEOUT
     value: {{ $v.gunicorn.gracefulTimeout | quote }}
+  - name: SHUTDOWN_DRAIN_SECONDS
+    value: {{ $v.shutdownDrainSeconds | quote }}
   - name: LOG_LEVEL
     value: {{ $v.logLevel | quote }}
 startupProbe:
@@ -279,7 +281,7 @@ livenessProbe:
 {{- end }}
 
 {{- define "tenki.frontend.shutdownSeconds" -}}
-{{- .Values.frontend.gunicorn.gracefulTimeout }}
+{{- addf .Values.frontend.shutdownDrainSeconds .Values.frontend.gunicorn.gracefulTimeout }}
 {{- end }}
 
 {{/* The ports of a component's Service: the component's container ports, by name. */}}

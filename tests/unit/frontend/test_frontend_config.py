@@ -48,4 +48,5 @@ def test_env_var_names_are_the_documented_ones() -> None:
     assert env_var_names() == {
         "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "WEATHER_DEADLINE_SECONDS",
         "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL",
+        "SHUTDOWN_DRAIN_SECONDS",
     }

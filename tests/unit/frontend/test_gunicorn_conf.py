@@ -10,13 +10,15 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
+from tenki_frontend import draining
+
 MODULE = "tenki_frontend.gunicorn_conf"
 
 
 def load_conf(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
     for name in ("FRONTEND_HOST", "FRONTEND_PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
                  "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL", "PROMETHEUS_MULTIPROC_DIR",
-                 "WEATHER_DEADLINE_SECONDS"):
+                 "WEATHER_DEADLINE_SECONDS", "SHUTDOWN_DRAIN_SECONDS"):
         # setenv first, so that monkeypatch restores the variable's absence even after the module sets it.
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
@@ -65,8 +67,50 @@ def test_hooks_log_readiness_and_mark_dead_workers(monkeypatch: pytest.MonkeyPat
     conf = load_conf(monkeypatch, {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     (tmp_path / "gauge_livesum_999.db").write_bytes(b"")
     logged: list[str] = []
-    server = SimpleNamespace(log=SimpleNamespace(info=lambda msg, *a: logged.append(msg % a)))
+    server = SimpleNamespace(
+        log=SimpleNamespace(info=lambda msg, *a: logged.append(msg % a)), handle_term=lambda: None
+    )
     conf.when_ready(server)
     assert logged and "ready" in logged[0]
     conf.child_exit(server, SimpleNamespace(pid=999))
     assert not (tmp_path / "gauge_livesum_999.db").exists()
+
+
+class FakeArbiter:
+    """The two things the hook touches on gunicorn's Arbiter: its log and its SIGTERM handler."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+        self.log = SimpleNamespace(info=lambda *args: None)
+
+    def handle_term(self) -> None:
+        self.events.append(f"graceful stop (draining={draining.active()})")
+
+
+def test_sigterm_drains_with_readyz_503_before_gunicorns_graceful_stop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    conf = load_conf(
+        monkeypatch, {"SHUTDOWN_DRAIN_SECONDS": "2.5", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    )
+    events: list[str] = []
+    monkeypatch.setattr(conf.time, "sleep", lambda seconds: events.append(f"drain {seconds}s"))
+    arbiter = FakeArbiter(events)
+    conf.when_ready(arbiter)
+    try:
+        arbiter.handle_term()
+        assert events == ["drain 2.5s", "graceful stop (draining=True)"]
+        arbiter.handle_term()  # a second SIGTERM does not drain again
+        assert events[2:] == ["graceful stop (draining=True)"]
+    finally:
+        draining.reset()
+
+
+def test_a_zero_drain_stops_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(monkeypatch, {"SHUTDOWN_DRAIN_SECONDS": "0", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    events: list[str] = []
+    monkeypatch.setattr(conf.time, "sleep", lambda seconds: events.append(f"drain {seconds}s"))
+    arbiter = FakeArbiter(events)
+    conf.when_ready(arbiter)
+    arbiter.handle_term()
+    assert events == ["graceful stop (draining=False)"]

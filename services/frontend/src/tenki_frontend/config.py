@@ -32,6 +32,9 @@ class FrontendSettings(BaseModel):
     gunicorn_threads: int = Field(4, alias="GUNICORN_THREADS", gt=0)
     # Seconds gunicorn gives in-flight requests to finish after SIGTERM (below the pod's grace period).
     gunicorn_graceful_timeout: int = Field(10, alias="GUNICORN_GRACEFUL_TIMEOUT", ge=0)
+    # On SIGTERM, /readyz answers 503 for this long while requests are still served, so load balancers
+    # stop sending before the listener closes (the weather service's variable of the same name and meaning).
+    shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
     @classmethod

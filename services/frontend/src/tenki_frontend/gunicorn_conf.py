@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+from tenki_frontend import draining
 from tenki_frontend.config import FrontendSettings
 from tenki_frontend.logging import logconfig_dict as _logconfig_dict
 
@@ -62,6 +64,26 @@ def on_starting(server: Any) -> None:
 
 def when_ready(server: Any) -> None:
     server.log.info("tenki-frontend ready on %s, weather service at %s", bind[0], _settings.weather_addr)
+    _drain_before_graceful_stop(server)
+
+
+def _drain_before_graceful_stop(server: Any) -> None:
+    """On SIGTERM: /readyz 503 for SHUTDOWN_DRAIN_SECONDS, requests still served, then gunicorn's stop.
+
+    The arbiter looks its signal handlers up on the instance (getattr(self, "handle_term")), so wrapping
+    the bound method here is enough; SIGINT (Ctrl-C) and SIGQUIT keep gunicorn's immediate behaviour.
+    """
+    graceful_stop = server.handle_term
+    drain_seconds = _settings.shutdown_drain_seconds
+
+    def handle_term() -> None:
+        if drain_seconds > 0 and not draining.active():
+            draining.begin()
+            server.log.info("SIGTERM: draining for %ss (/readyz 503) before the graceful stop", drain_seconds)
+            time.sleep(drain_seconds)
+        graceful_stop()
+
+    server.handle_term = handle_term
 
 
 def child_exit(server: Any, worker: Any) -> None:

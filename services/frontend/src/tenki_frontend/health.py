@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from . import metrics, request_id
+from . import draining, metrics, request_id
 from .app import weather_client
 
 bp = Blueprint("health", __name__)
@@ -18,9 +18,14 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    status = weather_client().serving_status(request_id.current())
-    ready = status == "SERVING"
-    response = jsonify({"status": "ready" if ready else "not ready", "weather_service": status})
+    if draining.active():
+        # Shutting down: still serving, but no new traffic please (see draining.py).
+        ready, body = False, {"status": "draining"}
+    else:
+        status = weather_client().serving_status(request_id.current())
+        ready = status == "SERVING"
+        body = {"status": "ready" if ready else "not ready", "weather_service": status}
+    response = jsonify(body)
     response.status_code = 200 if ready else 503
     response.headers["Cache-Control"] = "no-store"
     return response
