@@ -40,7 +40,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 LOCALHOST = "127.0.0.1"
 DEFAULT_TIMEOUT = 90.0  # a loaded CI machine imports grpc and Flask slowly; bounded all the same
@@ -75,6 +75,22 @@ def console_script(name: str) -> str:
     if found is None:
         raise StackError(f"the command {name!r} is not installed: run `make install`")
     return found
+
+
+def json_records(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among the lines of `text` (a service's captured output); other lines are skipped."""
+    records = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
 
 
 class ServiceProcess:
@@ -135,17 +151,22 @@ class ServiceProcess:
             return ""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def log_records(self) -> list[dict[str, object]]:
+    def log_records(self) -> list[dict[str, Any]]:
         """The JSON log lines the service wrote so far, as dicts (other lines are skipped)."""
-        records = []
-        for line in self.output().splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-        return records
+        return json_records(self.output())
+
+    def wait_for_log(self, match: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
+        """The first JSON log line that `match`es, waiting (bounded) for the service to write it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for entry in self.log_records():
+                if match(entry):
+                    return entry
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"no matching log line from {self.name} within {timeout:.0f} s:\n{self.tail(20)}"
+                )
+            time.sleep(0.2)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
         """Send `sig` (default SIGTERM: a graceful shutdown) and wait; SIGKILL after `timeout` seconds."""

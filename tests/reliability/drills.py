@@ -5,7 +5,6 @@ Every client here talks to 127.0.0.1 only and every call carries a timeout, so n
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -39,20 +38,8 @@ settings.register_profile(
 WEATHER_SERVICE_NAME = "tenki.weather.v1.WeatherService"
 
 
-def json_lines(text: str) -> list[dict[str, Any]]:
-    """The JSON objects among the lines of `text` (a service's captured stdout); other lines are skipped."""
-    records = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+# The JSON objects among the lines of a service's captured stdout; other lines are skipped.
+json_lines = stack.json_records
 
 
 def records_with(records: Iterable[dict[str, Any]], value: str) -> list[dict[str, Any]]:

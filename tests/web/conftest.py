@@ -16,13 +16,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from browser_console import PAGE_LOAD_SECONDS, console_log
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webdriver import WebDriver
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
@@ -39,7 +38,6 @@ CHROMIUM_FLAGS = (
     "--disable-gpu",
     "--window-size=1280,900",
 )
-PAGE_LOAD_SECONDS = 60  # generous: the machine is shared, and a cluster's first page may be slow
 SCREENSHOT_DIR = "build/web"
 
 
@@ -88,29 +86,6 @@ def browser(driver: WebDriver) -> WebDriver:
     driver.set_window_size(1280, 900)
     console_log(driver)  # reading the log empties it: each test sees only its own messages
     return driver
-
-
-def console_log(driver: WebDriver) -> list[dict[str, Any]]:
-    """The browser console's entries since the last call (chromedriver's and selenium grid's log API)."""
-    return list(driver.execute(Command.GET_LOG, {"type": "browser"})["value"])
-
-
-def console_errors(driver: WebDriver) -> list[dict[str, Any]]:
-    """SEVERE console entries since the last read, except the page's own HTTP status.
-
-    Chromium logs an error page's status as "<url> - Failed to load resource: ... 404": that is the
-    document the test asked for, not a broken asset or script, so it does not count.
-    """
-    page = urlsplit(driver.current_url)
-    errors = []
-    for entry in console_log(driver):
-        if entry.get("level") != "SEVERE":
-            continue
-        url = urlsplit(str(entry.get("message", "")).split(" ", 1)[0])
-        if entry.get("source") == "network" and (url.netloc, url.path) == (page.netloc, page.path):
-            continue
-        errors.append(entry)
-    return errors
 
 
 @pytest.hookimpl(wrapper=True)

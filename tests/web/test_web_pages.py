@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
-from conftest import PAGE_LOAD_SECONDS, console_errors
+from browser_console import PAGE_LOAD_SECONDS, console_errors
 
 XSS_PAYLOAD = "<script>document.title='pwned'</script>"
 

@@ -7,13 +7,11 @@ own processes instead (see test_frontend_readiness.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
-from stack import ServiceProcess
 
 from support.stack_fixtures import StandInStack
 
@@ -33,18 +31,3 @@ def get(stack: StandInStack) -> Callable[..., requests.Response]:
         return requests.get(stack.url + path, timeout=TIMEOUT, allow_redirects=False, **kwargs)
 
     return fetch
-
-
-def wait_for_log(
-    service: ServiceProcess, match: Callable[[dict[str, Any]], bool], timeout: float = 30.0
-) -> dict[str, Any]:
-    """The first JSON log line of `service` that `match`es, waiting (bounded) for it to be written."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for entry in service.log_records():
-            if match(entry):
-                return entry
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no matching log line from {service.name} within {timeout:.0f} s:\n"
-                                 f"{service.tail(20)}")
-        time.sleep(0.2)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from conftest import wait_for_log
 from support.stack_fixtures import STANDIN_KEY, StandInStack
 
 Get = Callable[..., requests.Response]
@@ -184,9 +183,9 @@ def test_one_request_id_is_in_both_services_logs(get: Get, stack: StandInStack) 
     assert page.status_code == 200
     assert page.headers["X-Request-ID"] == request_id
     assert stack.frontend is not None and stack.weather is not None
-    access = wait_for_log(stack.frontend, lambda e: e.get("request_id") == request_id)
+    access = stack.frontend.wait_for_log(lambda e: e.get("request_id") == request_id)
     assert (access["path"], access["status"]) == ("/weather", 200)
-    rpc = wait_for_log(stack.weather, lambda e: e.get("request_id") == request_id)
+    rpc = stack.weather.wait_for_log(lambda e: e.get("request_id") == request_id)
     assert rpc["method"].endswith("/GetCurrentWeather") and rpc["code"] == "OK"
     assert STANDIN_KEY not in stack.frontend.output() + stack.weather.output()
 
@@ -196,4 +195,4 @@ def test_a_request_without_an_id_gets_a_fresh_one(get: Get, stack: StandInStack)
     second = get("/api/v1/weather", params={"zip": "94040"}, headers={"X-Request-ID": "bad id\twith space"})
     assert first and second.headers["X-Request-ID"] not in ("", first, "bad id\twith space")
     assert stack.weather is not None
-    wait_for_log(stack.weather, lambda e: e.get("request_id") == first)
+    stack.weather.wait_for_log(lambda e: e.get("request_id") == first)
