@@ -8,8 +8,10 @@ import urllib.request
 import grpc
 import pytest
 from google.protobuf import descriptor_pool, message_factory
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2
 from weather_servers import DEADLINE, Client, StartServer, free_port
 
@@ -42,8 +44,8 @@ def test_the_request_id_is_echoed_and_logged(demo_client: Client, caplog: pytest
             request, timeout=DEADLINE, metadata=(("x-request-id", "req-abc-123"),)
         )
         _answer, second = demo_client.stub.GetCurrentWeather.with_call(request, timeout=DEADLINE)
-    assert ("x-request-id", "req-abc-123") in call.initial_metadata()
-    generated = dict(second.initial_metadata())["x-request-id"]
+    assert ("x-request-id", "req-abc-123") in call.trailing_metadata()
+    generated = dict(second.trailing_metadata())["x-request-id"]
     assert len(generated) == 32
     records = [r for r in caplog.records if r.name == "tenki_weather.rpc"]
     assert [(r.request_id, r.code, r.cache) for r in records] == [
@@ -62,7 +64,7 @@ def test_a_failed_call_still_echoes_its_request_id(demo_client: Client) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         future.result()
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
-    assert ("x-request-id", "lost-1") in future.initial_metadata()
+    assert ("x-request-id", "lost-1") in future.trailing_metadata()
 
 
 @pytest.mark.parametrize("service", ["", "tenki.weather.v1.WeatherService"])
@@ -119,3 +121,16 @@ def test_metrics_count_rpcs_cache_and_upstream(start_server: StartServer) -> Non
 def test_a_busy_port_fails_loudly(demo_client: Client, start_server: StartServer) -> None:
     with pytest.raises(RuntimeError):
         start_server(WEATHER_PROVIDER="demo", WEATHER_PORT=str(demo_client.server.port))
+
+
+def test_invalid_input_keeps_its_field_violations_next_to_the_request_id(demo_client: Client) -> None:
+    request = weather_pb2.GetCurrentWeatherRequest(postal_code="!!", country_code="us")
+    with pytest.raises(grpc.RpcError) as caught:
+        demo_client.stub.GetCurrentWeather(request, timeout=DEADLINE, metadata=(("x-request-id", "bad-1"),))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert ("x-request-id", "bad-1") in caught.value.trailing_metadata()
+    status = rpc_status.from_call(caught.value)
+    assert status is not None, "the google.rpc.Status details are still there"
+    violations = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(violations)
+    assert [v.field for v in violations.field_violations] == ["postal_code"]
