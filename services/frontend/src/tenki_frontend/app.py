@@ -17,7 +17,7 @@ from . import errors, metrics, presenters, request_id, security
 from . import logging as json_logging
 from .config import FrontendSettings
 from .errors import METHOD_NOT_ALLOWED, NOT_FOUND_PAGE, UNEXPECTED, FrontendError
-from .validation import FormValues, Parsed, countries
+from .validation import FormValues, Parsed
 from .weather_client import WeatherClient
 
 log = logging.getLogger("tenki_frontend")
@@ -94,8 +94,7 @@ def render_error(error: FrontendError, values: FormValues | None = None) -> Resp
     else:
         response = Response(
             render_template(
-                "error.html", error=error, values=values or FormValues(), errors=error.field_errors,
-                countries=countries(),
+                "error.html", error=error, values=values or FormValues(), errors=error.field_errors
             )
         )
     response.status_code = error.status

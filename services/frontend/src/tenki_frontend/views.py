@@ -6,14 +6,14 @@ from flask import Blueprint, g, render_template, request
 
 from .app import fetch_weather, now
 from .presenters import weather_view
-from .validation import FormValues, countries, parse
+from .validation import FormValues, parse
 
 bp = Blueprint("views", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html", values=FormValues(), errors={}, countries=countries())
+    return render_template("index.html", values=FormValues(), errors={})
 
 
 @bp.get("/weather")
@@ -26,6 +26,5 @@ def weather() -> str:
         "weather.html",
         values=parsed.values,
         errors={},
-        countries=countries(),
         weather=weather_view(reply, now()),
     )
