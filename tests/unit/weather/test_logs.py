@@ -38,7 +38,7 @@ def test_each_record_is_one_json_line_with_its_extra_fields(log_stream: io.Strin
     logging.getLogger("tenki_weather.rpc").info("rpc", extra={"request_id": "abc", "code": "OK"})
     (line,) = lines(log_stream)
     assert line["message"] == "rpc" and line["request_id"] == "abc" and line["code"] == "OK"
-    assert line["level"] == "INFO" and line["name"] == "tenki_weather.rpc"
+    assert line["level"] == "INFO" and line["logger"] == "tenki_weather.rpc"
     assert line["time"].endswith("+00:00")
 
 

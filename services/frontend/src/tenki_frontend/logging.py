@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime, timezone
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-FORMAT = "%(levelname)s %(name)s %(message)s"
-RENAMED = {"levelname": "level", "name": "logger"}
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 ACCESS_LOGGER = "tenki_frontend.access"
 
 
+class _Formatter(JsonFormatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        # ISO 8601 in UTC with milliseconds, exactly as the weather service writes it.
+        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+
+
 def formatter() -> JsonFormatter:
-    return JsonFormatter(FORMAT, rename_fields=RENAMED, timestamp="time")
+    # Keys time, level, logger, message first: the weather service's lines have the same shape.
+    return _Formatter(FORMAT, rename_fields=RENAMED)
 
 
 def logconfig_dict(level: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ LOG_FIELDS = "{asctime}{levelname}{name}{message}"
 
 class RedactingJsonFormatter(JsonFormatter):
     def __init__(self, secrets: list[str], **kwargs: Any) -> None:
-        renames = {"levelname": "level", "asctime": "time"}
+        # The same keys as the frontend's lines (time, level, logger, message), so one query reads both.
+        renames = {"levelname": "level", "asctime": "time", "name": "logger"}
         super().__init__(LOG_FIELDS, style="{", rename_fields=renames, **kwargs)
         self._secrets = [secret for secret in secrets if secret]
 
