@@ -53,3 +53,25 @@ def test_configure_adds_a_stdout_handler_only_when_nothing_else_logs(monkeypatch
     assert app_logger.level == logging.WARNING
     assert len(app_logger.handlers) == 1 and not app_logger.propagate
     assert isinstance(app_logger.handlers[0].formatter, type(json_logging.formatter()))
+
+
+def test_gunicorns_own_access_log_stays_off_whatever_its_settings() -> None:
+    from gunicorn import glogging
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("accesslog", "-")  # would turn plain gunicorn's access log on
+    assert glogging.Logger(cfg).access_log_enabled
+    ours = json_logging.GunicornLogger(cfg)
+    assert not ours.access_log_enabled
+    # Nothing is gathered: plain gunicorn would read the response, request and environ here.
+    ours.access(None, None, {}, None)
+
+
+def test_the_packaged_gunicorn_config_uses_that_logger() -> None:
+    from gunicorn.util import load_class
+
+    from tenki_frontend import gunicorn_conf
+
+    # Resolved the way gunicorn resolves it at start-up, so a typo in the dotted path fails here.
+    assert load_class(gunicorn_conf.logger_class, section="gunicorn.loggers") is json_logging.GunicornLogger

@@ -49,6 +49,7 @@ accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 logconfig_dict = _logconfig_dict(_settings.log_level)
+logger_class = "tenki_frontend.logging.GunicornLogger"
 # Request line and headers are bounded (gunicorn answers 400 past these), so huge input dies early.
 limit_request_line = 4094
 limit_request_fields = 100

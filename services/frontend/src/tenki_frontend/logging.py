@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -57,3 +58,16 @@ def configure(level: str) -> None:
         handler.setFormatter(formatter())
         logger.addHandler(handler)
         logger.propagate = False
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger with gunicorn's access log off for good (gunicorn_conf's `logger_class`).
+
+    The app writes the access lines itself (with the request id). Plain gunicorn still gathers its
+    access-log fields for every request whenever a logconfig_dict is set, silenced logger or not: 2-3 %
+    of the frontend's CPU in `make bench`.
+    """
+
+    @property
+    def access_log_enabled(self) -> bool:
+        return False
