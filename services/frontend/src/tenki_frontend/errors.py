@@ -49,8 +49,10 @@ NOT_FOUND_PAGE = FrontendError(404, "not_found", "Page not found", "There is no 
 METHOD_NOT_ALLOWED = FrontendError(
     405, "method_not_allowed", "Method not allowed", "This address does not accept that kind of request."
 )
+# A bug of ours: an honest 500 (so error budgets blame the frontend, not the weather service), with a
+# plain page; the traceback goes to the log only.
 UNEXPECTED = FrontendError(
-    503, "unavailable", "Something went wrong",
+    500, "internal_error", "Something went wrong",
     "tenki could not answer this request. Please try again shortly.",
 )
 
