@@ -55,7 +55,7 @@ class DemoProvider:
 
     def current_weather(self, postal_code: str, country_code: str) -> Observation:
         if not postal_code.replace("-", "").replace(" ", "").strip("0"):
-            raise NotFound(f"no weather is known for postal code {postal_code} in country {country_code}")
+            raise NotFound.place(postal_code, country_code)
         seed = hashlib.sha256(f"{postal_code},{country_code}".encode()).digest()
         name, lat, lon, offset = KNOWN_PLACES.get((postal_code, country_code)) or _invented_place(
             postal_code, country_code, seed

@@ -46,6 +46,11 @@ class NotFound(WeatherError):
     kind = "not_found"
     code = grpc.StatusCode.NOT_FOUND
 
+    @classmethod
+    def place(cls, postal_code: str, country_code: str) -> NotFound:
+        """The one wording of "this postal code is unknown", whichever provider finds it out."""
+        return cls(f"no weather is known for postal code {postal_code} in country {country_code}")
+
 
 class Unavailable(WeatherError):
     kind = "unavailable"

@@ -111,7 +111,7 @@ class OwmProvider:
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
             raise self.map_error(exc, postal_code, country_code) from None
         if observation is None:
-            raise not_found(postal_code, country_code)
+            raise NotFound.place(postal_code, country_code)
         return to_observation(observation, postal_code, self._clock())
 
     def map_error(self, exc: Exception, postal_code: str, country_code: str) -> WeatherError:
@@ -127,10 +127,6 @@ class OwmProvider:
             },
         )
         return error
-
-
-def not_found(postal_code: str, country_code: str) -> NotFound:
-    return NotFound(f"no weather is known for postal code {postal_code} in country {country_code}")
 
 
 def _status_of(exc: Exception) -> int | None:
@@ -153,7 +149,7 @@ def _from_status(status: int | None, postal_code: str, country_code: str) -> Wea
     if status == 401:
         return Misconfigured("OpenWeatherMap rejected the weather service's API key")
     if status == 404:
-        return not_found(postal_code, country_code)
+        return NotFound.place(postal_code, country_code)
     if status == 429:
         return RateLimited("OpenWeatherMap's rate limit is exhausted; try again in a minute")
     if status is None or status >= 500:
@@ -168,7 +164,7 @@ def map_pyowm_error(exc: Exception, postal_code: str, country_code: str, timeout
     if isinstance(exc, owm_errors.UnauthorizedError):
         return _from_status(401, postal_code, country_code)
     if isinstance(exc, owm_errors.NotFoundError):
-        return not_found(postal_code, country_code)
+        return NotFound.place(postal_code, country_code)
     if isinstance(exc, owm_errors.TimeoutError):
         return Unavailable(f"OpenWeatherMap did not answer within {timeout:g} s; try again shortly")
     if isinstance(exc, owm_errors.InvalidSSLCertificateError):
