@@ -121,7 +121,6 @@ class WeatherView:
     """Everything the weather page shows, as text ready for the template (which escapes it)."""
 
     place: str
-    country_code: str
     country: str
     postal_code: str
     temperature: int
@@ -130,7 +129,6 @@ class WeatherView:
     temp_max: int
     temperature_unit: str
     condition: str
-    condition_status: str
     icon: str
     humidity: int
     pressure: int
@@ -149,7 +147,6 @@ class WeatherView:
     observed: str
     demo: bool
     stale: bool
-    units: str
 
 
 def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) -> WeatherView:
@@ -159,7 +156,6 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
     description = reply.condition.description or reply.condition.status
     return WeatherView(
         place=reply.location.name or reply.location.postal_code,
-        country_code=reply.location.country_code,
         country=country_name(reply.location.country_code),
         postal_code=reply.location.postal_code,
         temperature=_round(reply.temperature.current),
@@ -168,7 +164,6 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
         temp_max=_round(reply.temperature.max),
         temperature_unit=TEMPERATURE_LABELS[units],
         condition=description[:1].upper() + description[1:],
-        condition_status=reply.condition.status,
         icon=icon_name(reply.condition.icon),
         humidity=reply.humidity_percent,
         pressure=reply.pressure_hpa,
@@ -187,7 +182,6 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
         observed=local_time(to_datetime(reply.observation_time), offset),
         demo=reply.source == "demo",
         stale=reply.stale,
-        units=units,
     )
 
 

@@ -23,7 +23,6 @@ DEFAULT_UNITS = "metric"
 ZIP_MAX_LENGTH = 16
 ZIP_ECHO_LENGTH = 100
 UNITS = {"metric": weather_pb2.UNITS_METRIC, "imperial": weather_pb2.UNITS_IMPERIAL}
-UNIT_LABELS = {"metric": "°C", "imperial": "°F"}
 
 MESSAGES = {
     "zip_required": "Enter a postal code.",
