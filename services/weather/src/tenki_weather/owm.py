@@ -178,9 +178,7 @@ def map_pyowm_error(exc: Exception, postal_code: str, country_code: str, timeout
         return Unavailable("OpenWeatherMap sent an answer the weather service could not read")
     if isinstance(exc, requests.exceptions.RetryError):
         # urllib3 gave up after max_retries; its reason names the last status ("too many 429 ...").
-        if "429" in str(exc):
-            return RateLimited("OpenWeatherMap's rate limit is exhausted; try again in a minute")
-        return Unavailable("OpenWeatherMap is unavailable; try again shortly")
+        return _from_status(429 if "429" in str(exc) else None, postal_code, country_code)
     if isinstance(exc, requests.exceptions.RequestException):
         return Unavailable("the weather service could not reach OpenWeatherMap; try again shortly")
     return InternalError(f"unexpected {type(exc).__name__} from PyOWM")
