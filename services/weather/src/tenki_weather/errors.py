@@ -77,9 +77,14 @@ class InternalError(WeatherError):
 GENERIC_INTERNAL_MESSAGE = "internal error in the weather service; the details are in its log"
 
 
+def is_internal(error: BaseException) -> bool:
+    """True for a bug or an InternalError: the client sees only GENERIC_INTERNAL_MESSAGE."""
+    return not isinstance(error, WeatherError) or isinstance(error, InternalError)
+
+
 def to_grpc_status(error: Exception) -> grpc.Status:
     """The gRPC status for an error; InvalidInput carries google.rpc.BadRequest field violations."""
-    if not isinstance(error, WeatherError) or isinstance(error, InternalError):
+    if is_internal(error):
         internal = status_pb2.Status(code=code_pb2.INTERNAL, message=GENERIC_INTERNAL_MESSAGE)
         return rpc_status.to_status(internal)
     status = status_pb2.Status(code=error.code.value[0], message=error.message)

@@ -9,7 +9,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
-from .errors import InternalError, WeatherError, to_grpc_status
+from .errors import is_internal, to_grpc_status
 from .model import Report, Units
 from .rpcinfo import current_rpc
 from .service import WeatherService
@@ -91,7 +91,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         try:
             report = self._service.current_weather(request.postal_code, request.country_code, units)
         except Exception as exc:
-            if not isinstance(exc, WeatherError) or isinstance(exc, InternalError):
+            if is_internal(exc):
                 # The client gets a generic message; the detail stays here.
                 log.error("internal error", exc_info=exc, extra={"request_id": rpc.request_id})
             else:
