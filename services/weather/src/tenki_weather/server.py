@@ -35,15 +35,10 @@ def listen_address(host: str, port: int) -> str:
 class WeatherServer:
     """One weather server: build it, start() it, stop() it. `port` is the bound port (useful with 0)."""
 
-    def __init__(
-        self,
-        settings: WeatherSettings,
-        service: WeatherService | None = None,
-        metrics: Metrics | None = None,
-    ) -> None:
+    def __init__(self, settings: WeatherSettings) -> None:
         self.settings = settings
-        self.metrics = metrics or (service.metrics if service else Metrics())
-        self.service = service or WeatherService.from_settings(settings, self.metrics)
+        self.metrics = Metrics()
+        self.service = WeatherService.from_settings(settings, self.metrics)
         self.health = health.HealthServicer()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
@@ -85,9 +80,6 @@ class WeatherServer:
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
             self._metrics_http.server_close()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._server.wait_for_termination(timeout)
 
 
 def serve(settings: WeatherSettings) -> int:
