@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TextIO
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
@@ -240,8 +241,8 @@ def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
     return 0
 
 
-def _local(stamp: object, offset: int) -> str:
-    moment = stamp.ToDatetime(tzinfo=timezone.utc)  # type: ignore[attr-defined]
+def _local(stamp: Timestamp, offset: int) -> str:
+    moment = stamp.ToDatetime(tzinfo=timezone.utc)
     return (moment + timedelta(seconds=offset)).strftime("%H:%M")
 
 

@@ -6,6 +6,8 @@ process, and keeps the exposition to exactly what this service measures.
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -68,7 +70,7 @@ class Metrics:
     def observe_upstream(self, provider: str, outcome: str) -> None:
         self.upstream_calls.labels(provider, outcome).inc()
 
-    def serve(self, port: int, host: str) -> object:
+    def serve(self, port: int, host: str) -> WSGIServer:
         """Start the /metrics HTTP listener in a daemon thread; returns the WSGI server (to shut down)."""
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return server

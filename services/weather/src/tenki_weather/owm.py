@@ -52,14 +52,16 @@ class _BaseUrlHttpClient(HttpClient):
     None, so that case is turned into PyOWM's own NotFoundError here instead.
     """
 
-    def get_json(self, path: str, params: dict | None = None, headers: dict | None = None) -> tuple[int, Any]:
+    def get_json(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         status, body = super().get_json(path, params=params, headers=headers)
         if isinstance(body, dict) and str(body.get("cod")) == "404":
             raise owm_errors.NotFoundError(str(body.get("message", "not found")))
         return status, body
 
 
-def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None = None) -> dict:
+def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None = None) -> dict[str, Any]:
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"OWM_BASE_URL must start with http:// or https:// (got scheme {scheme!r})")
@@ -72,7 +74,7 @@ def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None 
     return config
 
 
-def http_client(api_key: str, base_url: str, config: dict) -> HttpClient:
+def http_client(api_key: str, base_url: str, config: dict[str, Any]) -> HttpClient:
     """PyOWM's own HTTP client, sending to `base_url` (e.g. https://api.openweathermap.org/data/2.5)."""
     parts = urlsplit(base_url)
     root = (parts.netloc + parts.path).rstrip("/")

@@ -29,9 +29,9 @@ def current_rpc() -> RpcInfo:
     return info if info is not None else RpcInfo()
 
 
-def begin_rpc(info: RpcInfo) -> contextvars.Token:
+def begin_rpc(info: RpcInfo) -> contextvars.Token[RpcInfo | None]:
     return _current.set(info)
 
 
-def end_rpc(token: contextvars.Token) -> None:
+def end_rpc(token: contextvars.Token[RpcInfo | None]) -> None:
     _current.reset(token)

@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from concurrent import futures
-from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -54,7 +54,7 @@ class WeatherServer:
             self._server,
         )
         self.port = self._server.add_insecure_port(listen_address(settings.host, settings.port))
-        self._metrics_http: Any = None
+        self._metrics_http: WSGIServer | None = None
         self.metrics_port = 0
 
     @property
