@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from tenki.weather.v1 import weather_pb2
 
-from .validation import countries, country_name
+from .validation import countries, country_name, country_names
 
 COMPASS = (
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
@@ -241,11 +241,6 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
     }
 
 
-@lru_cache(maxsize=1)
-def _country_codes() -> frozenset[str]:
-    return frozenset(code for code, _ in countries())
-
-
 @lru_cache(maxsize=None)  # keyed by a known country code or "": a few hundred entries at most
 def _country_options(selected: str) -> Markup:
     option = Markup('<option value="{}"{}>{}</option>')
@@ -259,4 +254,4 @@ def country_options(selected: str) -> Markup:
     Built once per country and kept: escaping some 250 names on every page was half of the weather
     page's rendering time (see `make bench`, README "Performance").
     """
-    return _country_options(selected if selected in _country_codes() else "")
+    return _country_options(selected if selected in country_names() else "")

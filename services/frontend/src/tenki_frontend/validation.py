@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 import pycountry
 
@@ -65,18 +66,22 @@ class Parsed:
 
 
 @lru_cache(maxsize=1)
+def country_names() -> Mapping[str, str]:
+    """Alpha-2 code (upper case) -> everyday name of every ISO 3166-1 country; read from pycountry once."""
+    return MappingProxyType(
+        {c.alpha_2: str(getattr(c, "common_name", None) or c.name) for c in pycountry.countries}
+    )
+
+
+@lru_cache(maxsize=1)
 def countries() -> tuple[tuple[str, str], ...]:
     """(alpha-2, name) of every ISO 3166-1 country, sorted by name, for the form's select."""
-    names = ((c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries)
-    return tuple(sorted(names, key=lambda pair: pair[1].casefold()))
+    return tuple(sorted(country_names().items(), key=lambda pair: pair[1].casefold()))
 
 
 def country_name(alpha_2: str) -> str:
     """The country's everyday name, or the code itself when pycountry does not know it."""
-    country = pycountry.countries.get(alpha_2=alpha_2) if len(alpha_2) == 2 else None
-    if country is None:
-        return alpha_2
-    return str(getattr(country, "common_name", None) or country.name)
+    return country_names().get(alpha_2.upper(), alpha_2)
 
 
 def parse(args: Mapping[str, str], zip_aliases: tuple[str, ...] = ()) -> Parsed:
@@ -95,7 +100,7 @@ def parse(args: Mapping[str, str], zip_aliases: tuple[str, ...] = ()) -> Parsed:
     elif len(zip_code) > ZIP_MAX_LENGTH:
         errors["zip"] = MESSAGES["zip_too_long"]
     country = raw_country or DEFAULT_COUNTRY
-    if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
+    if country not in country_names():
         errors["country"] = MESSAGES["country"]
     units = raw_units or DEFAULT_UNITS
     if units not in UNITS:
