@@ -111,36 +111,39 @@ class WeatherClient:
         self, request: weather_pb2.GetCurrentWeatherRequest, request_id: str
     ) -> weather_pb2.GetCurrentWeatherResponse:
         """The weather; raises grpc.RpcError with the service's status on failure."""
-        start = time.perf_counter()
-        code = "OK"
-        try:
-            return self.stubs().weather.GetCurrentWeather(
-                request, timeout=self.deadline, metadata=(("x-request-id", request_id),)
-            )
-        except grpc.RpcError as exc:
-            code = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
-            raise
-        finally:
-            metrics.observe_grpc(GET_CURRENT_WEATHER, code, time.perf_counter() - start)
+        reply: weather_pb2.GetCurrentWeatherResponse = self._call(
+            GET_CURRENT_WEATHER, self.stubs().weather.GetCurrentWeather, request, request_id
+        )
+        return reply
 
     def serving_status(self, request_id: str) -> str:
         """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code."""
-        start = time.perf_counter()
+        request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
         try:
-            reply = self.stubs().health.Check(
-                health_pb2.HealthCheckRequest(service=SERVICE_NAME),
-                timeout=self.deadline,
-                metadata=(("x-request-id", request_id),),
-            )
+            reply = self._call(HEALTH_CHECK, self.stubs().health.Check, request, request_id)
         except grpc.RpcError as exc:
-            status = exc.code().name if isinstance(exc, grpc.Call) else "UNKNOWN"
-            metrics.observe_grpc(HEALTH_CHECK, status, time.perf_counter() - start)
-            return status
-        metrics.observe_grpc(HEALTH_CHECK, "OK", time.perf_counter() - start)
+            return _code_name(exc)
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+    def _call(self, method: str, rpc: Callable[..., Any], request: Any, request_id: str) -> Any:
+        """One unary call with the deadline and the request id, counted and timed by its outcome."""
+        start = time.perf_counter()
+        code = "OK"
+        try:
+            return rpc(request, timeout=self.deadline, metadata=(("x-request-id", request_id),))
+        except grpc.RpcError as exc:
+            code = _code_name(exc)
+            raise
+        finally:
+            metrics.observe_grpc(method, code, time.perf_counter() - start)
 
     def close(self) -> None:
         with self._lock:
             if self._channel is not None and self._pid == os.getpid():
                 self._channel.close()
             self._channel, self._stubs, self._pid = None, None, None
+
+
+def _code_name(error: grpc.RpcError) -> str:
+    """The status code's name of a failed call; UNKNOWN for an RpcError that is not a call."""
+    return error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
