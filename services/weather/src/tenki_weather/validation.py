@@ -20,13 +20,14 @@ US_ZIP = re.compile(r"^([0-9]{5})(?:-[0-9]{4})?$")
 # Letters and digits with at most one inner space or hyphen ("SW1A 1AA", "100-0001", "10115").
 POSTAL_CODE = re.compile(r"^[A-Z0-9]+(?:[ -][A-Z0-9]+)?$")
 POSTAL_MIN, POSTAL_MAX = 2, 10
-COUNTRY_SHAPE = re.compile(r"^[A-Z]{2}$")
+# Read from pycountry once at import: every request then does a set lookup, not pycountry's search.
+ALPHA_2_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 UNITS_HELP = "use metric, imperial or standard"
 
 
 def normalise_country(raw: str) -> str | FieldViolation:
     country = raw.strip().upper() or DEFAULT_COUNTRY
-    if not COUNTRY_SHAPE.match(country) or pycountry.countries.get(alpha_2=country) is None:
+    if country not in ALPHA_2_CODES:
         return FieldViolation("country_code", "must be an ISO 3166-1 alpha-2 country code, like US, GB or DE")
     return country
 
