@@ -65,11 +65,16 @@ def to_datetime(stamp: Timestamp) -> datetime | None:
     return datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, tz=timezone.utc)
 
 
+def at_offset(moment: datetime, utc_offset_seconds: int) -> datetime:
+    """The moment in the place's clock time (its fixed UTC offset, not the server's zone)."""
+    return moment.astimezone(timezone(timedelta(seconds=utc_offset_seconds)))
+
+
 def local_time(moment: datetime | None, utc_offset_seconds: int) -> str:
     """'06:42' at the place (its UTC offset), or an en dash when unknown."""
     if moment is None:
         return "–"
-    return moment.astimezone(timezone(timedelta(seconds=utc_offset_seconds))).strftime("%H:%M")
+    return at_offset(moment, utc_offset_seconds).strftime("%H:%M")
 
 
 def utc_offset_label(utc_offset_seconds: int) -> str:
@@ -187,9 +192,7 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
 
 def _iso(stamp: Timestamp, utc_offset_seconds: int) -> str | None:
     moment = to_datetime(stamp)
-    if moment is None:
-        return None
-    return moment.astimezone(timezone(timedelta(seconds=utc_offset_seconds))).isoformat()
+    return None if moment is None else at_offset(moment, utc_offset_seconds).isoformat()
 
 
 def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]:
