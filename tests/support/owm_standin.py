@@ -183,11 +183,6 @@ class OwmStandIn:
             self._latency = seconds
 
     @property
-    def fault(self) -> str | None:
-        with self._lock:
-            return self._fault
-
-    @property
     def request_count(self) -> int:
         with self._lock:
             return len(self._requests)
@@ -197,13 +192,6 @@ class OwmStandIn:
         """The query parameters of every request so far, oldest first (a copy)."""
         with self._lock:
             return [dict(params) for params in self._requests]
-
-    def reset(self) -> None:
-        """Forget recorded requests and clear faults and latency."""
-        with self._lock:
-            self._requests.clear()
-            self._fault = None
-            self._latency = 0.0
 
     def stop(self) -> None:
         self._server.shutdown()
