@@ -53,8 +53,8 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
                 return inner(request, context)
             finally:
                 # The request id goes back in the trailing metadata, next to an error's details: trailers
-                # travel with the status in the call's one final batch, where sending initial metadata
-                # early would cost every call a batch of its own (~15% of a cache hit's CPU).
+                # travel with the status in the call's one final batch, where initial metadata sent
+                # early costs every call a batch of its own (sequential calls: ~15% more CPU).
                 trailers = tuple(context.trailing_metadata() or ())
                 context.set_trailing_metadata(trailers + ((REQUEST_ID_HEADER, request_id),))
                 seconds = time.perf_counter() - start
