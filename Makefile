@@ -23,6 +23,9 @@ export TENKI_SCHEMAS_DIR ?= $(abspath ../shared/schemas)
 
 PROTO_SRC := proto/tenki/weather/v1/weather.proto
 PYTEST := $(BIN)/pytest
+# grpc_tools writes the messages' stubs (.py + .pyi) and the service module; mypy-protobuf types the latter.
+PROTOC = $(PY) -m grpc_tools.protoc -I proto --plugin=protoc-gen-mypy_grpc=$(BIN)/protoc-gen-mypy_grpc
+PROTO_OUT = --python_out=$(1) --pyi_out=$(1) --grpc_python_out=$(1) --mypy_grpc_out=$(1)
 COV_FAIL_UNDER := 90
 
 include $(wildcard mk/*.mk)
@@ -52,13 +55,13 @@ lock: $(UV) ## Re-resolve uv.lock after changing a pyproject.toml
 
 .PHONY: proto
 proto: $(SYNCED) ## Generate the Python stubs from proto/ (committed; CI checks they are fresh)
-	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto --grpc_python_out=proto $(PROTO_SRC)
+	$(PROTOC) $(call PROTO_OUT,proto) $(PROTO_SRC)
 
 .PHONY: proto-check
 proto-check: $(SYNCED) ## Fail when the committed stubs differ from a fresh generation
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(PY) -m grpc_tools.protoc -I proto --python_out=$$tmp --pyi_out=$$tmp --grpc_python_out=$$tmp $(PROTO_SRC); \
-	for f in weather_pb2.py weather_pb2.pyi weather_pb2_grpc.py; do \
+	$(PROTOC) $(call PROTO_OUT,$$tmp) $(PROTO_SRC); \
+	for f in weather_pb2.py weather_pb2.pyi weather_pb2_grpc.py weather_pb2_grpc.pyi; do \
 	  diff -u proto/tenki/weather/v1/$$f $$tmp/tenki/weather/v1/$$f \
 	    || { echo "proto stubs are stale: run 'make proto' and commit the result"; exit 1; }; \
 	done; echo "proto stubs are fresh"
