@@ -17,7 +17,6 @@ from pythonjsonlogger.json import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
-ACCESS_LOGGER = "tenki_frontend.access"
 
 
 class _Formatter(JsonFormatter):

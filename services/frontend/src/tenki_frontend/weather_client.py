@@ -146,4 +146,16 @@ class WeatherClient:
 
 def _code_name(error: grpc.RpcError) -> str:
     """The status code's name of a failed call; UNKNOWN for an RpcError that is not a call."""
-    return error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
+    call = as_call(error)
+    return call.code().name if call is not None else "UNKNOWN"
+
+
+def as_call(error: grpc.RpcError) -> grpc.Call | None:
+    """The failed call behind `error` (its code, details, trailers), or None for an RpcError that is none.
+
+    A failed unary call raises an object that is both (grpc's _InactiveRpcError). The type stubs declare
+    RpcError's and Call's trailing_metadata() with different return types, so mypy holds that no class
+    can be both and calls `isinstance(error, grpc.Call)` unreachable; checked as an `object`, it is not.
+    """
+    candidate: object = error
+    return candidate if isinstance(candidate, grpc.Call) else None
