@@ -1,7 +1,8 @@
 """The application factory (Flask's tutorial style): settings, logging, extensions, blueprints.
 
 Only the factory lives here. Each part registers itself through its module's `init_app` or `bp`, and
-no module imports this one, so the blueprints never reach back into the factory.
+no part imports this module (only the package's lazy `create_app` does), so the blueprints never reach
+back into the factory: they ask weather.py for the client, as flaskr's views ask db.py.
 """
 
 from __future__ import annotations
