@@ -22,7 +22,7 @@ from . import countries
 COMPASS = (
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
     "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
-)  # fmt: skip
+)
 WORDS = {"N": "north", "E": "east", "S": "south", "W": "west"}
 
 UNIT_NAMES = {
@@ -42,7 +42,7 @@ ICONS = {
     "03d": "03", "03n": "03", "04d": "04", "04n": "04",
     "09d": "09", "09n": "09", "10d": "10d", "10n": "10n",
     "11d": "11", "11n": "11", "13d": "13", "13n": "13", "50d": "50", "50n": "50",
-}  # fmt: skip
+}
 UNKNOWN_ICON = "unknown"
 
 
