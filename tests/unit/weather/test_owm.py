@@ -18,9 +18,9 @@ from tenki_weather.errors import (
     NotFound,
     RateLimited,
     Unavailable,
-    to_grpc_status,
 )
 from tenki_weather.owm import OwmProvider, http_client, map_pyowm_error, pyowm_config, redact, to_observation
+from tenki_weather.status import to_grpc_status
 
 KEY = "0123456789abcdef0123456789abcdef"
 

@@ -11,9 +11,9 @@ from tenki.weather.v1 import weather_pb2
 
 from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
-from tenki_weather.errors import GENERIC_INTERNAL_MESSAGE
 from tenki_weather.service import WeatherService
 from tenki_weather.servicer import WeatherServicer
+from tenki_weather.status import GENERIC_INTERNAL_MESSAGE
 
 SERVICE = weather_pb2.DESCRIPTOR.services_by_name["WeatherService"]
 METHOD = SERVICE.methods_by_name["GetCurrentWeather"]

@@ -12,13 +12,16 @@ from typing import TextIO
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .config import ConfigError, WeatherSettings, env_var_names
-from .errors import NotFound, WeatherError, field_violations
+from .errors import FieldViolation, NotFound, WeatherError
 from .interceptor import REQUEST_ID_HEADER
 from .provider import build_provider
+from .status import status_code
 
 DESCRIPTION = """\
 tenki: the current weather for a postal code, over gRPC.
@@ -194,7 +197,7 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
     except NotFound:
         pass  # an answer all the same: upstream is reachable and takes the key
     except WeatherError as exc:
-        report.item(False, "upstream", f"{settings.owm_base_url}: {exc.code.name}: {exc.message}")
+        report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
     report.item(True, "upstream", f"{settings.owm_base_url} answered")
 
@@ -237,6 +240,21 @@ def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
             return 1
     print(format_weather(answer), file=out)
     return 0
+
+
+def field_violations(rpc_error: grpc.RpcError) -> list[FieldViolation]:
+    """The google.rpc.BadRequest field violations a server sent with an error, if any."""
+    # The error a call raises is also its grpc.Call, which holds the status details.
+    status = rpc_status.from_call(rpc_error) if isinstance(rpc_error, grpc.Call) else None
+    if status is None:
+        return []
+    violations: list[FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            violations.extend(FieldViolation(v.field, v.description) for v in bad_request.field_violations)
+    return violations
 
 
 def _local(stamp: Timestamp, offset: int) -> str:

@@ -9,10 +9,10 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
-from .errors import is_internal, to_grpc_status
 from .model import Report, Units
 from .rpcinfo import current_rpc
 from .service import WeatherService
+from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,11 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         try:
             report = self._service.current_weather(request.postal_code, request.country_code, units)
         except Exception as exc:
-            if is_internal(exc):
+            if is_public(exc):
+                rpc.error_kind = exc.kind
+            else:
                 # The client gets a generic message; the detail stays here.
                 log.error("internal error", exc_info=exc, extra={"request_id": rpc.request_id})
-            else:
-                rpc.error_kind = exc.kind
             status = to_grpc_status(exc)
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
             context.set_trailing_metadata(status.trailing_metadata)
