@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from .owm import redact
+from .redaction import REDACTED, redact
 
 LOG_FIELDS = "{asctime}{levelname}{name}{message}"
 
@@ -32,7 +32,7 @@ class RedactingJsonFormatter(JsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         for secret in self._secrets:
-            line = line.replace(secret, "[REDACTED]")
+            line = line.replace(secret, REDACTED)
         return redact(line)
 
 

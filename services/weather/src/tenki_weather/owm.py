@@ -31,18 +31,9 @@ from pyowm.utils.config import get_default_config
 
 from .errors import InternalError, Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .model import SOURCE_OWM, Condition, Location, Observation
+from .redaction import redact
 
 log = logging.getLogger(__name__)
-
-# Query parameters that carry the key, in whatever case PyOWM or a proxy wrote them.
-_KEY_PARAM = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
-
-
-def redact(text: str, secret: str = "") -> str:
-    """`text` without the API key, both as the known secret and as any appid=... query parameter."""
-    if secret:
-        text = text.replace(secret, "[REDACTED]")
-    return _KEY_PARAM.sub(r"\1[REDACTED]", text)
 
 
 class _BaseUrlHttpClient(HttpClient):
