@@ -11,7 +11,7 @@ from tenki.weather.v1 import weather_pb2
 
 from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
-from tenki_weather.service import WeatherService
+from tenki_weather.service import WeatherLookup
 from tenki_weather.servicer import WeatherServicer
 from tenki_weather.status import GENERIC_INTERNAL_MESSAGE
 
@@ -28,8 +28,8 @@ class BrokenProvider:
 
 
 def call(provider, **fields):
-    service = WeatherService(provider, ObservationCache(600, 10, 3600))
-    servicers = {SERVICE: WeatherServicer(service)}
+    lookup = WeatherLookup(provider, ObservationCache(600, 10, 3600))
+    servicers = {SERVICE: WeatherServicer(lookup)}
     server = grpc_testing.server_from_dictionary(servicers, grpc_testing.strict_real_time())
     rpc = server.invoke_unary_unary(METHOD, (), weather_pb2.GetCurrentWeatherRequest(**fields), None)
     return rpc.termination()

@@ -1,4 +1,4 @@
-"""The gRPC server: WeatherService, health, reflection, the interceptor, metrics and graceful shutdown."""
+"""The gRPC server: the weather API, health, reflection, the interceptor, metrics and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .config import WeatherSettings
 from .interceptor import ObservabilityInterceptor
 from .logs import configure_logging
 from .metrics import Metrics
-from .service import WeatherService
+from .service import WeatherLookup
 from .servicer import WeatherServicer
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ class WeatherServer:
     def __init__(self, settings: WeatherSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.service = WeatherService.from_settings(settings, self.metrics)
         self.health = health.HealthServicer()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
@@ -47,7 +46,9 @@ class WeatherServer:
             # "binds" silently instead of failing.
             options=[("grpc.so_reuseport", 0)],
         )
-        weather_pb2_grpc.add_WeatherServiceServicer_to_server(WeatherServicer(self.service), self._server)
+        weather_pb2_grpc.add_WeatherServiceServicer_to_server(
+            WeatherServicer(WeatherLookup.from_settings(settings, self.metrics)), self._server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),

@@ -11,7 +11,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .model import Report, Units
 from .rpcinfo import current_rpc
-from .service import WeatherService
+from .service import WeatherLookup
 from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
 
 
 class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
-    def __init__(self, service: WeatherService) -> None:
-        self._service = service
+    def __init__(self, lookup: WeatherLookup) -> None:
+        self._lookup = lookup
 
     def GetCurrentWeather(  # noqa: N802 (the proto's method name)
         self, request: weather_pb2.GetCurrentWeatherRequest, context: grpc.ServicerContext
@@ -90,7 +90,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
         try:
-            report = self._service.current_weather(request.postal_code, request.country_code, units)
+            report = self._lookup.current_weather(request.postal_code, request.country_code, units)
         except Exception as exc:
             if is_public(exc):
                 rpc.error_kind = exc.kind
