@@ -39,16 +39,16 @@ class WeatherServer:
         self.settings = settings
         self.metrics = Metrics()
         self.health = health.HealthServicer()
+        interceptor = ObservabilityInterceptor(self.metrics)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
-            interceptors=[ObservabilityInterceptor(self.metrics)],
+            interceptors=[interceptor],
             # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
             # "binds" silently instead of failing.
             options=[("grpc.so_reuseport", 0)],
         )
-        weather_pb2_grpc.add_WeatherServiceServicer_to_server(
-            WeatherServicer(WeatherLookup.from_settings(settings, self.metrics)), self._server
-        )
+        servicer = WeatherServicer(WeatherLookup.from_settings(settings, self.metrics), interceptor.call_log)
+        weather_pb2_grpc.add_WeatherServiceServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),
