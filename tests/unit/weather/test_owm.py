@@ -118,7 +118,7 @@ class FakeManager:
 
 def provider_with(manager: FakeManager, key: str = KEY) -> OwmProvider:
     provider = OwmProvider(key, "https://api.openweathermap.org/data/2.5", 5)
-    provider._manager = manager  # type: ignore[assignment]
+    provider._manager = manager
     return provider
 
 

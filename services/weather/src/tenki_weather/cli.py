@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
-from typing import TextIO
+from typing import TextIO, cast
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
@@ -63,6 +63,7 @@ TEMP_SUFFIX = {
     weather_pb2.UNITS_STANDARD: "K",
 }
 DEFAULT_PORT = WeatherSettings.model_fields["port"].default
+HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 
 
 def package_version() -> str:
@@ -164,7 +165,6 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
         settings = WeatherSettings.from_env()
     except ConfigError as exc:
         report.item(False, "configuration", str(exc))
-        settings = None
     else:
         report.item(
             True,
@@ -172,7 +172,6 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
             f"valid ({len(env_var_names())} variables known; port {settings.port}, "
             f"metrics port {settings.metrics_port or 'off'})",
         )
-    if settings is not None:
         check_provider(settings, report, timeout)
     if addr:
         check_server(addr, timeout, report)
@@ -204,9 +203,15 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
 
 def check_server(addr: str, timeout: float, report: Report) -> None:
     with grpc.insecure_channel(addr) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+        # What the generated HealthStub's Check does; called directly, as the grpc stubs declare no
+        # methods on HealthStub.
+        check = channel.unary_unary(
+            HEALTH_CHECK_METHOD,
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
         try:
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+            answer = check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         except grpc.RpcError as exc:
             report.item(False, f"server {addr}", f"{exc.code().name}: {exc.details()}")
             return
@@ -244,8 +249,10 @@ def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
 
 def field_violations(rpc_error: grpc.RpcError) -> list[FieldViolation]:
     """The google.rpc.BadRequest field violations a server sent with an error, if any."""
-    # The error a call raises is also its grpc.Call, which holds the status details.
-    status = rpc_status.from_call(rpc_error) if isinstance(rpc_error, grpc.Call) else None
+    # The cast: the error a call raises is also its grpc.Call (grpc's _InactiveRpcError), which the grpc
+    # stubs cannot say, as their RpcError.details and Call.details differ; from_call reads the code,
+    # details and trailing metadata that RpcError declares.
+    status = rpc_status.from_call(cast(grpc.Call, rpc_error))
     if status is None:
         return []
     violations: list[FieldViolation] = []

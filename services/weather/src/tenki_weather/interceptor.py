@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 import grpc
 
@@ -38,6 +38,10 @@ class CallLog:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+class _StatusOfCall(Protocol):
+    def code(self) -> grpc.StatusCode | None: ...
+
+
 class ObservabilityInterceptor(grpc.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
@@ -49,9 +53,10 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         return self._calls[context]
 
     def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
         # Only unary-unary methods are ours; health Watch (streaming) and reflection pass through.
         if handler is None or handler.unary_unary is None:
@@ -72,7 +77,9 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
                 trailers = tuple(context.trailing_metadata() or ())
                 context.set_trailing_metadata(trailers + ((REQUEST_ID_HEADER, request_id),))
                 seconds = time.perf_counter() - start
-                code = context.code() or grpc.StatusCode.OK
+                # The cast: grpc's server context has code() since 1.38 (gRFC L78), None until a status
+                # is set; the grpc stubs do not declare it yet.
+                code = cast(_StatusOfCall, context).code() or grpc.StatusCode.OK
                 del self._calls[context]
                 self._observe(method, call, code, seconds)
 

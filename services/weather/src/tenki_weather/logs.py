@@ -25,7 +25,7 @@ class RedactingJsonFormatter(JsonFormatter):
         super().__init__(LOG_FIELDS, style="{", rename_fields=renames, **kwargs)
         self._secrets = [secret for secret in secrets if secret]
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # ISO 8601 in UTC with milliseconds: sortable, and unambiguous across machines.
         return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
 

@@ -85,7 +85,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         self._lookup = lookup
         self._call_log = call_log
 
-    def GetCurrentWeather(  # noqa: N802 (the proto's method name)
+    def GetCurrentWeather(
         self, request: weather_pb2.GetCurrentWeatherRequest, context: grpc.ServicerContext
     ) -> weather_pb2.GetCurrentWeatherResponse:
         call = self._call_log(context)
