@@ -15,7 +15,7 @@ from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2
 from weather_servers import DEADLINE, Client, StartServer, free_port
 
-from tenki_weather.errors import field_violations
+from tenki_weather.cli import field_violations
 
 
 def test_a_demo_answer_is_complete(demo_client: Client) -> None:
