@@ -22,7 +22,10 @@ class ConfigError(ValueError):
 class FrontendSettings(BaseSettings):
     """Every knob of the frontend. Field aliases are the environment variable names."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Defaults are trusted as written (pydantic-settings would validate them, blanks included).
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, validate_default=False
+    )
 
     host: str = Field("0.0.0.0", alias="FRONTEND_HOST", min_length=1)
     port: int = Field(8080, alias="FRONTEND_PORT", ge=0, le=65535)
@@ -54,6 +57,8 @@ class FrontendSettings(BaseSettings):
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    # Deliberately the same as tenki_weather.config's: one settings pattern for both services, which ship as
+    # separate wheels and share no code but the API stubs.
     @classmethod
     def settings_customise_sources(
         cls,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 
@@ -27,7 +28,10 @@ class WeatherSettings(BaseSettings):
     naming the variable; the constructor itself takes keyword values only (see the sources below).
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True, case_sensitive=True)
+    # Defaults are trusted as written (pydantic-settings would validate them, blanks included).
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, validate_default=False
+    )
 
     # Upstream: OpenWeatherMap through PyOWM.
     owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
@@ -54,9 +58,20 @@ class WeatherSettings(BaseSettings):
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
+    # The same two rules as the frontend's settings (one pattern for both services).
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: Any) -> Any:
+        # As in most twelve-factor apps, FOO= (or FOO made of spaces) means "use the default".
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise PydanticUseDefault()
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
-    def _upper_case_level(cls, value: object) -> object:
+    def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
     @property
@@ -66,6 +81,8 @@ class WeatherSettings(BaseSettings):
             return self.weather_provider
         return "owm" if self.owm_api_key.get_secret_value() else "demo"
 
+    # Deliberately the same as tenki_frontend.config's: one settings pattern for both services, which ship as
+    # separate wheels and share no code but the API stubs.
     @classmethod
     def settings_customise_sources(
         cls,
@@ -82,26 +99,13 @@ class WeatherSettings(BaseSettings):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WeatherSettings:
         """Read settings from `environ` (default: os.environ); raise ConfigError naming each bad variable."""
-        variables = _Environment(cls, os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        # Text, by variable name; pydantic parses each into its field's type (hence Any, not str).
+        values: dict[str, Any] = {name: environ[name] for name in env_var_names() if name in environ}
         try:
-            return cls(**variables())
+            return cls(**values)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from None
-
-
-class _Environment(EnvSettingsSource):
-    """pydantic-settings' environment source over `environ`, where a blank value counts as unset.
-
-    As in most twelve-factor apps, FOO= (or FOO made of spaces) means "use the default".
-    """
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ  # read by _load_env_vars, which the base constructor calls
-        super().__init__(settings_cls)
-
-    # The hook pydantic-settings' own sources override to read elsewhere (its .env source does the same).
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {name: value.strip() for name, value in self._environ.items() if value.strip()}
 
 
 def _describe(error: ValidationError) -> str:
