@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -42,13 +41,15 @@ from .stats import RowResult
 
 LOAD_DIR = Path(__file__).resolve().parent.parent
 ROOT = LOAD_DIR.parent
-for extra in (ROOT / "scripts", ROOT / "tests", LOAD_DIR):
+# scripts/ for tenki_stack (the services as processes, the OWM stand-in), load/ for postal_codes.
+for extra in (ROOT / "scripts", LOAD_DIR):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-import stack  # noqa: E402  scripts/stack.py: starts `tenki serve` and `tenki-frontend`
+import tenki_stack  # noqa: E402
 from postal_codes import distinct_codes  # noqa: E402
-from support.owm_standin import OwmStandIn  # noqa: E402
+from tenki_stack import free_port  # noqa: E402
+from tenki_stack.owm_standin import OwmStandIn  # noqa: E402
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc  # noqa: E402
 
 # A fake key: the stand-in accepts any; it only switches the weather service to its OWM provider.
@@ -68,12 +69,6 @@ class Settings:
     cold_callers: int
     cold_latency_ms: int
     out: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(check: Callable[[], bool], what: str, timeout: float = STARTUP_TIMEOUT) -> None:
@@ -188,9 +183,9 @@ def run(settings: Settings) -> dict[str, Any]:
         standin = stack_.enter_context(OwmStandIn())
         env = service_env(standin)
         print("bench: starting tenki (weather service + frontend), the echo server and the bare app ...")
-        weather = stack.start_weather(env, port=free_port(), metrics_port=free_port())
+        weather = tenki_stack.start_weather(env, port=free_port(), metrics_port=free_port())
         stack_.callback(weather.stop)
-        frontend = stack.start_frontend(env, port=free_port(), weather_addr=weather.addr)
+        frontend = tenki_stack.start_frontend(env, port=free_port(), weather_addr=weather.addr)
         stack_.callback(frontend.stop)
         workers = env.get("WEATHER_MAX_WORKERS") or str(_weather_workers())
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 import requests
-from support.owm_standin import OwmStandIn, refused_base_url
+from tenki_stack.owm_standin import OwmStandIn, refused_base_url
 
 import drills
 from drills import Stack, canary_key, owm_env, start_stack

@@ -10,7 +10,7 @@ from tenki.weather.v1 import weather_pb2
 from weather_servers import Client, StartServer
 
 from support.owm_fixtures import STANDIN_API_KEY
-from support.owm_standin import OwmStandIn, refused_base_url
+from tenki_stack.owm_standin import OwmStandIn, refused_base_url
 
 
 def test_an_answer_comes_from_openweathermap_through_pyowm(

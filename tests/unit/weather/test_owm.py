@@ -11,7 +11,7 @@ from pyowm.commons import exceptions as owm_errors
 from pyowm.commons.http_client import HttpRequestBuilder
 from pyowm.weatherapi30.observation import Observation as OwmObservation
 
-from support.owm_standin import observation_json
+from tenki_stack.owm_standin import observation_json
 from tenki_weather.errors import (
     InternalError,
     Misconfigured,
