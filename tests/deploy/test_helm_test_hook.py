@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from deploy_support import RELEASE, named, of_kind, render
-from stack import LocalStack
+from tenki_stack import LocalStack
 
 
 def hook_pod(objects: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from pyowm.commons import exceptions as owm_errors
 from pyowm.commons.http_client import HttpRequestBuilder
 from pyowm.weatherapi30.observation import Observation as OwmObservation
 
-from support.owm_standin import observation_json
+from support.upstream_faults import FAULTS as UPSTREAM_FAULTS
+from tenki_stack.owm_standin import observation_json
 from tenki_weather.errors import (
     InternalError,
     Misconfigured,
@@ -58,18 +59,10 @@ def test_a_base_url_without_http_scheme_is_refused() -> None:
         pyowm_config("ftp://example.org/data", 5)
 
 
-# Every PyOWM (and requests) failure the provider can meet, and the error a client then sees.
-CASES = [
-    (owm_errors.UnauthorizedError("Invalid API Key provided"), Misconfigured),
-    (owm_errors.NotFoundError("Unable to find the resource"), NotFound),
-    (owm_errors.TimeoutError("API call timed out"), Unavailable),
-    # PyOWM wraps every requests ConnectionError (refused, DNS, connect timeout) in this one.
-    (owm_errors.InvalidSSLCertificateError("HTTPConnectionPool(...): Max retries exceeded"), Unavailable),
-    (owm_errors.BadGatewayError("Unable to contact the upstream server"), Unavailable),
-    # 429/500/503 arrive as a plain APIRequestError carrying the response body.
-    (owm_errors.APIRequestError('{"cod": 429, "message": "Your account is temporary blocked"}'), RateLimited),
-    (owm_errors.APIRequestError('{"cod": 500, "message": "Internal error"}'), Unavailable),
-    (owm_errors.APIRequestError('{"cod": 503, "message": "Service unavailable"}'), Unavailable),
+# Every PyOWM (and requests) failure the provider can meet, and the error a client then sees: first what
+# PyOWM raises for each upstream fault (support.upstream_faults), then the failures only PyOWM meets.
+DOMAIN_ERRORS = {error.kind: error for error in (Misconfigured, NotFound, RateLimited, Unavailable)}
+CASES = [(fault.pyowm_error, DOMAIN_ERRORS[fault.outcome.kind]) for fault in UPSTREAM_FAULTS.values()] + [
     (owm_errors.APIRequestError("<html>503 Service Temporarily Unavailable</html>"), Unavailable),
     (owm_errors.APIRequestError("<html>429 Too Many Requests</html>"), RateLimited),
     (owm_errors.APIRequestError(""), Unavailable),
@@ -78,7 +71,6 @@ CASES = [
     (owm_errors.APIResponseError("OWM API: error - response payload", "401"), Misconfigured),
     (owm_errors.APIResponseError("OWM API: error - response payload", 429), RateLimited),
     (owm_errors.APIResponseError("OWM API: error - response payload", None), Unavailable),
-    (owm_errors.ParseAPIResponseError("Impossible to parse API response data"), Unavailable),
     # With max_retries set, urllib3's RetryError escapes PyOWM unwrapped.
     (requests.exceptions.RetryError("Max retries exceeded (too many 429 error responses)"), RateLimited),
     (requests.exceptions.RetryError("Max retries exceeded (too many 503 error responses)"), Unavailable),
