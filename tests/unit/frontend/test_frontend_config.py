@@ -49,7 +49,34 @@ def test_env_var_names_are_the_documented_ones() -> None:
         "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "WEATHER_DEADLINE_SECONDS",
         "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL",
         "SHUTDOWN_DRAIN_SECONDS",
+        # OpenTelemetry's own names (tracing.py), validated here, handed to the SDK from here.
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES",
     }
+
+
+def test_tracing_is_off_without_an_endpoint_and_resolves_it_as_opentelemetry_does() -> None:
+    assert FrontendSettings.from_env({}).tracing_endpoint == ""
+    base = FrontendSettings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"})
+    assert base.tracing_endpoint == "http://collector:4318/v1/traces"
+    full = FrontendSettings.from_env(
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b/t"}
+    )
+    assert full.tracing_endpoint == "http://b/t"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_TRACES_SAMPLER", "jaeger_remote"),
+     ("OTEL_TRACES_SAMPLER_ARG", "1.5"), ("OTEL_SERVICE_NAME", " ")],
+)
+def test_a_tracing_setting_the_sdk_cannot_use_stops_the_start(name: str, value: str) -> None:
+    if not value.strip():
+        # Blank means the default, like every other variable.
+        assert FrontendSettings.from_env({name: value}).otel_service_name == "tenki-frontend"
+        return
+    with pytest.raises(ConfigError, match=name):
+        FrontendSettings.from_env({name: value})
 
 
 def test_the_process_environment_is_read_by_default_and_only_then(monkeypatch: pytest.MonkeyPatch) -> None:

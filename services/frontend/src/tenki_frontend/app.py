@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import access_log, api, errors, health, metrics, presenters, request_id, security, views, weather
+from . import access_log, api, errors, health, metrics, presenters, request_id, security, tracing, views
+from . import weather
 from . import logging as json_logging
 from .config import FrontendSettings
 from .weather_client import WeatherClient
@@ -29,8 +30,10 @@ def create_app(
 ) -> Flask:
     """A configured app; `weather_client` defaults to one for settings.weather_addr (lazy, per process)."""
     settings = settings or FrontendSettings.from_env()
-    json_logging.configure(settings.log_level)
+    json_logging.configure(settings.log_level, tracing=bool(settings.tracing_endpoint))
     app = Flask(__name__)
+    # First, so the request's span is current in every later hook and log line.
+    tracing.init_app(app, settings)
     app.json = JSONProvider(app)
     app.jinja_env.globals["country_options"] = presenters.country_options
     weather.init_app(app, settings, weather_client, clock)

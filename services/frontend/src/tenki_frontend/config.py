@@ -15,6 +15,13 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
+# OpenTelemetry's sampler names (OTEL_TRACES_SAMPLER) that the SDK ships.
+Sampler = Literal[
+    "always_on", "always_off", "traceidratio",
+    "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+]
+
+
 class ConfigError(ValueError):
     """The environment holds a setting the frontend cannot use; the message names each one."""
 
@@ -42,6 +49,16 @@ class FrontendSettings(BaseSettings):
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
+    # Tracing (tracing.py): OpenTelemetry's own variable names and meanings, as in the weather service's
+    # settings. No endpoint, no tracing: no SDK, no exporter, no instrumentation.
+    otel_endpoint: str = Field("", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_traces_endpoint: str = Field("", alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    otel_protocol: Literal["http/protobuf"] = Field("http/protobuf", alias="OTEL_EXPORTER_OTLP_PROTOCOL")
+    otel_service_name: str = Field("tenki-frontend", alias="OTEL_SERVICE_NAME", min_length=1)
+    otel_traces_sampler: Sampler = Field("parentbased_always_on", alias="OTEL_TRACES_SAMPLER")
+    otel_traces_sampler_arg: float = Field(1.0, alias="OTEL_TRACES_SAMPLER_ARG", ge=0, le=1)
+    otel_resource_attributes: str = Field("", alias="OTEL_RESOURCE_ATTRIBUTES")
+
     @field_validator("*", mode="before")
     @classmethod
     def _blank_means_default(cls, value: Any) -> Any:
@@ -56,6 +73,18 @@ class FrontendSettings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("otel_traces_sampler", "otel_protocol", mode="before")
+    @classmethod
+    def _lower_case_name(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def tracing_endpoint(self) -> str:
+        """Where spans go (OTLP/HTTP), as OpenTelemetry resolves it; "" when tracing is off."""
+        if self.otel_traces_endpoint:
+            return self.otel_traces_endpoint
+        return self.otel_endpoint.rstrip("/") + "/v1/traces" if self.otel_endpoint else ""
 
     # Deliberately the same as tenki_weather.config's: one settings pattern for both services, which ship as
     # separate wheels and share no code but the API stubs.

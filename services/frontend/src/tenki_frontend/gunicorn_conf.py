@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tenki_frontend import draining
+from tenki_frontend import draining, tracing
 from tenki_frontend.config import FrontendSettings
 from tenki_frontend.logging import logconfig_dict as _logconfig_dict
 
@@ -50,7 +50,7 @@ control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
-logconfig_dict = _logconfig_dict(_settings.log_level)
+logconfig_dict = _logconfig_dict(_settings.log_level, tracing=bool(_settings.tracing_endpoint))
 logger_class = "tenki_frontend.logging.GunicornLogger"
 # Request line and headers are bounded (gunicorn answers 400 past these), so huge input dies early.
 limit_request_line = 4094
@@ -87,6 +87,17 @@ def _drain_before_graceful_stop(server: Any) -> None:
         graceful_stop()
 
     server.handle_term = handle_term
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Tracing's SDK (its export thread and connection) starts here, in each worker, never in the master:
+    neither survives a fork. A no-op when tracing is off."""
+    tracing.start(_settings)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """The worker's buffered spans are exported before it exits."""
+    tracing.shutdown()
 
 
 def on_exit(server: Any) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gunicorn import glogging
+from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -20,23 +21,38 @@ RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 
 class _Formatter(JsonFormatter):
+    def __init__(self, *args: Any, tracing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # With tracing on, every line names the trace and span it was written in (null outside any).
+        self._tracing = tracing
+
+    def add_fields(
+        self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_record, record, message_dict)
+        if self._tracing:
+            context = trace.get_current_span().get_span_context()
+            valid = context.is_valid
+            log_record["trace_id"] = f"{context.trace_id:032x}" if valid else None
+            log_record["span_id"] = f"{context.span_id:016x}" if valid else None
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # ISO 8601 in UTC with milliseconds, exactly as the weather service writes it.
         return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
 
 
-def formatter() -> JsonFormatter:
+def formatter(tracing: bool = False) -> JsonFormatter:
     # Keys time, level, logger, message first: the weather service's lines have the same shape.
-    return _Formatter(FORMAT, rename_fields=RENAMED)
+    return _Formatter(FORMAT, rename_fields=RENAMED, tracing=tracing)
 
 
-def logconfig_dict(level: str) -> dict[str, Any]:
+def logconfig_dict(level: str, tracing: bool = False) -> dict[str, Any]:
     """A logging.config dict: gunicorn's loggers and ours as JSON lines on stdout (gunicorn_conf uses it)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "tenki_frontend.logging.formatter"}},
+        "formatters": {"json": {"()": "tenki_frontend.logging.formatter", "tracing": tracing}},
         "handlers": {"stdout": handler},
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
@@ -47,14 +63,14 @@ def logconfig_dict(level: str) -> dict[str, Any]:
     }
 
 
-def configure(level: str) -> None:
+def configure(level: str, tracing: bool = False) -> None:
     """Send the app's loggers to stdout as JSON, unless something (gunicorn's logconfig) already did."""
     logger = logging.getLogger("tenki_frontend")
     logger.setLevel(level)
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(formatter())
+        handler.setFormatter(formatter(tracing))
         logger.addHandler(handler)
         logger.propagate = False
 

@@ -19,6 +19,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .config import ConfigError, WeatherSettings, env_var_names
 from .errors import FieldViolation, NotFound, WeatherError
+from .faults import FaultPlan
 from .interceptor import REQUEST_ID_HEADER
 from .provider import build_provider
 from .status import status_code
@@ -50,6 +51,25 @@ environment variables (defaults in brackets):
   SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
   SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
   LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]
+
+tracing (OpenTelemetry's own variables; no endpoint = no tracing at all):
+  OTEL_EXPORTER_OTLP_ENDPOINT         OTLP/HTTP collector, e.g. http://otel-collector:4318 []
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  the full traces URL, instead of ENDPOINT + /v1/traces []
+  OTEL_EXPORTER_OTLP_PROTOCOL         http/protobuf (the one installed) [http/protobuf]
+  OTEL_SERVICE_NAME                   the service in every span [tenki-weather]
+  OTEL_TRACES_SAMPLER                 always_on | always_off | traceidratio | parentbased_*
+                                      [parentbased_always_on]
+  OTEL_TRACES_SAMPLER_ARG             the ratio of traceidratio samplers, 0..1 [1.0]
+  OTEL_RESOURCE_ATTRIBUTES            key=value,... added to every span's resource []
+
+fault injection for drills (all off by default; any on = WARNING at start and every minute):
+  FAULT_DELAY_SECONDS         added delay of every call [0]
+  FAULT_DELAY_JITTER_SECONDS  plus a uniformly random 0..this [0]
+  FAULT_ERROR_RATE            share of calls that fail, 0..1 [0]
+  FAULT_ERROR_CODE            their gRPC status code [UNAVAILABLE]
+  FAULT_TARGET                rpc (the service's answers) | upstream (its calls to OWM) [rpc]
+  FAULT_HEALTH_NOT_SERVING    health NOT_SERVING for tenki.weather.v1.WeatherService [false]
+  FAULT_INCLUDE_HEALTH        delay and errors apply to health checks too [false]
 """
 
 UNITS = {
@@ -153,8 +173,9 @@ class Report:
         self.out = out
         self.failed = 0
 
-    def item(self, ok: bool | None, name: str, text: str) -> None:
-        mark = "SKIP" if ok is None else (" OK " if ok else "FAIL")
+    def item(self, ok: bool | None, name: str, text: str, *, warn: bool = False) -> None:
+        """One verdict: OK, FAIL (counted), SKIP (ok None), or WARN (`warn`: true but worth a look)."""
+        mark = "WARN" if warn else "SKIP" if ok is None else (" OK " if ok else "FAIL")
         self.failed += ok is False
         print(f"[{mark}] {name}: {text}", file=self.out)
 
@@ -173,6 +194,7 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
             f"metrics port {settings.metrics_port or 'off'})",
         )
         check_provider(settings, report, timeout)
+        check_tracing_and_faults(settings, report)
     if addr:
         check_server(addr, timeout, report)
     verdict = "all checks passed" if not report.failed else f"{report.failed} check(s) failed"
@@ -199,6 +221,24 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
         report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
     report.item(True, "upstream", f"{settings.owm_base_url} answered")
+
+
+def check_tracing_and_faults(settings: WeatherSettings, report: Report) -> None:
+    endpoint = settings.tracing_endpoint
+    if endpoint:
+        arg = f" {settings.otel_traces_sampler_arg:g}" if "ratio" in settings.otel_traces_sampler else ""
+        report.item(
+            True, "tracing",
+            f"on: spans to {endpoint} as {settings.otel_service_name}, "
+            f"sampler {settings.otel_traces_sampler}{arg}",
+        )
+    else:
+        report.item(None, "tracing", "off (no OTEL_EXPORTER_OTLP_ENDPOINT)")
+    plan = FaultPlan.from_settings(settings)
+    if plan.on:
+        report.item(True, "faults", f"FAULT INJECTION ON: {plan.describe()}", warn=True)
+    else:
+        report.item(True, "faults", "none injected")
 
 
 def check_server(addr: str, timeout: float, report: Report) -> None:

@@ -17,6 +17,19 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 
 
+# OpenTelemetry's sampler names (OTEL_TRACES_SAMPLER) that the SDK ships.
+Sampler = Literal[
+    "always_on", "always_off", "traceidratio",
+    "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+]
+# The gRPC status codes an injected error may carry (every code but OK).
+FaultCode = Literal[
+    "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+]
+
+
 class ConfigError(ValueError):
     """The environment holds a setting the service cannot use; the message names each one."""
 
@@ -58,6 +71,33 @@ class WeatherSettings(BaseSettings):
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
+    # Tracing (tracing.py): OpenTelemetry's own variable names and meanings. No endpoint, no tracing: no
+    # SDK, no exporter, no instrumentation. The SDK reads OpenTelemetry's other variables (headers,
+    # timeouts, batch sizes) itself.
+    otel_endpoint: str = Field("", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_traces_endpoint: str = Field("", alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    # Only OTLP over HTTP with protobuf bodies is installed (opentelemetry-exporter-otlp-proto-http).
+    otel_protocol: Literal["http/protobuf"] = Field("http/protobuf", alias="OTEL_EXPORTER_OTLP_PROTOCOL")
+    otel_service_name: str = Field("tenki-weather", alias="OTEL_SERVICE_NAME", min_length=1)
+    otel_traces_sampler: Sampler = Field("parentbased_always_on", alias="OTEL_TRACES_SAMPLER")
+    otel_traces_sampler_arg: float = Field(1.0, alias="OTEL_TRACES_SAMPLER_ARG", ge=0, le=1)
+    otel_resource_attributes: str = Field("", alias="OTEL_RESOURCE_ATTRIBUTES")
+
+    # Fault injection for drills (faults.py); every knob off by default.
+    # An added delay of FAULT_DELAY_SECONDS plus a uniformly random 0..FAULT_DELAY_JITTER_SECONDS.
+    fault_delay_seconds: float = Field(0.0, alias="FAULT_DELAY_SECONDS", ge=0, le=60)
+    fault_delay_jitter_seconds: float = Field(0.0, alias="FAULT_DELAY_JITTER_SECONDS", ge=0, le=60)
+    # The share of calls answered with FAULT_ERROR_CODE instead of the weather.
+    fault_error_rate: float = Field(0.0, alias="FAULT_ERROR_RATE", ge=0, le=1)
+    fault_error_code: FaultCode = Field("UNAVAILABLE", alias="FAULT_ERROR_CODE")
+    # "rpc": the weather service's own answers are delayed or fail; "upstream": its calls to OWM are (so
+    # the cache answers hits, and stale entries where it has them).
+    fault_target: Literal["rpc", "upstream"] = Field("rpc", alias="FAULT_TARGET")
+    # gRPC health says NOT_SERVING for tenki.weather.v1.WeatherService (readiness), while RPCs are answered.
+    fault_health_not_serving: bool = Field(False, alias="FAULT_HEALTH_NOT_SERVING")
+    # Delay and errors apply to health checks too (never by default: probes must see the truth).
+    fault_include_health: bool = Field(False, alias="FAULT_INCLUDE_HEALTH")
+
     # The same two rules as the frontend's settings (one pattern for both services).
     @field_validator("*", mode="before")
     @classmethod
@@ -69,10 +109,29 @@ class WeatherSettings(BaseSettings):
                 raise PydanticUseDefault()
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "fault_error_code", mode="before")
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("otel_traces_sampler", "otel_protocol", "fault_target", mode="before")
+    @classmethod
+    def _lower_case_name(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def tracing_endpoint(self) -> str:
+        """Where spans go (OTLP/HTTP), as OpenTelemetry resolves it; "" when tracing is off."""
+        if self.otel_traces_endpoint:
+            return self.otel_traces_endpoint
+        return self.otel_endpoint.rstrip("/") + "/v1/traces" if self.otel_endpoint else ""
+
+    @property
+    def faults_on(self) -> bool:
+        return bool(
+            self.fault_delay_seconds or self.fault_delay_jitter_seconds or self.fault_error_rate
+            or self.fault_health_not_serving
+        )
 
     @property
     def provider(self) -> Literal["demo", "owm"]:

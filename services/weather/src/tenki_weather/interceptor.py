@@ -13,6 +13,7 @@ from typing import Any, Protocol, cast
 import grpc
 
 from .metrics import Metrics
+from .tracing import annotate
 
 log = logging.getLogger("tenki_weather.rpc")
 
@@ -103,4 +104,5 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         }
         # Probes call health every few seconds; their lines are DEBUG so they do not drown the log.
         level = logging.INFO if method.startswith(SERVICE_PREFIX) else logging.DEBUG
+        annotate(fields)
         log.log(level, "rpc", extra=fields)

@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 from .redaction import REDACTED, redact
@@ -18,12 +19,29 @@ from .redaction import REDACTED, redact
 LOG_FIELDS = "{asctime}{levelname}{name}{message}"
 
 
+def log_context() -> dict[str, str | None]:
+    """trace_id and span_id of the current span, as a log line carries them (None outside any span)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {"trace_id": None, "span_id": None}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
+
+
 class RedactingJsonFormatter(JsonFormatter):
-    def __init__(self, secrets: list[str], **kwargs: Any) -> None:
+    def __init__(self, secrets: list[str], tracing: bool = False, **kwargs: Any) -> None:
         # The same keys as the frontend's lines (time, level, logger, message), so one query reads both.
         renames = {"levelname": "level", "asctime": "time", "name": "logger"}
         super().__init__(LOG_FIELDS, style="{", rename_fields=renames, **kwargs)
         self._secrets = [secret for secret in secrets if secret]
+        # With tracing on, every line names the trace and span it was written in (null outside any).
+        self._tracing = tracing
+
+    def add_fields(
+        self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_record, record, message_dict)
+        if self._tracing:
+            log_record.update(log_context())
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # ISO 8601 in UTC with milliseconds: sortable, and unambiguous across machines.
@@ -37,11 +55,11 @@ class RedactingJsonFormatter(JsonFormatter):
 
 
 def configure_logging(
-    level: str = "INFO", secrets: list[str] | None = None, stream: TextIO | None = None
+    level: str = "INFO", secrets: list[str] | None = None, stream: TextIO | None = None, tracing: bool = False
 ) -> None:
     """One JSON line per record on `stream` (stdout), replacing any handler configured before."""
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(RedactingJsonFormatter(secrets or []))
+    handler.setFormatter(RedactingJsonFormatter(secrets or [], tracing=tracing))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

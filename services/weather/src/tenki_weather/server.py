@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
+from . import faults, tracing
 from .config import WeatherSettings
 from .interceptor import ObservabilityInterceptor
 from .logs import configure_logging
@@ -35,19 +36,30 @@ def listen_address(host: str, port: int) -> str:
 class WeatherServer:
     """One weather server: build it, start() it, stop() it. `port` is the bound port (useful with 0)."""
 
-    def __init__(self, settings: WeatherSettings) -> None:
+    def __init__(self, settings: WeatherSettings, tracer: tracing.Tracing | None = None) -> None:
+        """`tracer`: the process's tracing SDK (tracing.start), when tracing is on."""
         self.settings = settings
         self.metrics = Metrics()
         self.health = health.HealthServicer()
+        self.faults = faults.FaultPlan.from_settings(settings)
         interceptor = ObservabilityInterceptor(self.metrics)
+        # Outermost first: the trace's server span covers the log line and any injected fault.
+        interceptors: list[grpc.ServerInterceptor] = [interceptor]
+        if tracer is not None:
+            interceptors.insert(0, tracer.interceptor)
+        lookup = WeatherLookup.from_settings(settings, self.metrics)
+        if self.faults.target == "rpc" and (self.faults.delaying or self.faults.error_rate):
+            interceptors.append(faults.FaultInterceptor(self.faults, interceptor.call_log))
+        elif self.faults.target == "upstream" and (self.faults.delaying or self.faults.error_rate):
+            lookup.provider = faults.FaultyProvider(lookup.provider, self.faults)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
-            interceptors=[interceptor],
+            interceptors=interceptors,
             # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
             # "binds" silently instead of failing.
             options=[("grpc.so_reuseport", 0)],
         )
-        servicer = WeatherServicer(WeatherLookup.from_settings(settings, self.metrics), interceptor.call_log)
+        servicer = WeatherServicer(lookup, interceptor.call_log)
         weather_pb2_grpc.add_WeatherServiceServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
@@ -70,6 +82,9 @@ class WeatherServer:
         self._server.start()
         for name in HEALTH_SERVICES:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if self.faults.health_not_serving:
+            # Readiness asks for the service's name; the server's own status ("", liveness) stays SERVING.
+            self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
         """Health NOT_SERVING, answer on for `drain` s, then give in-flight RPCs `grace` s to finish."""
@@ -85,8 +100,13 @@ class WeatherServer:
 
 def serve(settings: WeatherSettings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
-    configure_logging(settings.log_level, secrets=[settings.owm_api_key.get_secret_value()])
-    server = WeatherServer(settings)
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.owm_api_key.get_secret_value()],
+        tracing=bool(settings.tracing_endpoint),
+    )
+    tracer = tracing.start(settings)
+    server = WeatherServer(settings, tracer)
     server.start()
     log.info(
         "weather service listening",
@@ -104,6 +124,9 @@ def serve(settings: WeatherSettings) -> int:
             "set OWM_API_KEY to use OpenWeatherMap",
             extra={"provider": "demo"},
         )
+    reminder = faults.Reminder(server.faults)
+    if server.faults.on:
+        reminder.start()
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -116,5 +139,8 @@ def serve(settings: WeatherSettings) -> int:
     while not stopping.wait(0.5):
         pass
     server.stop(settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    reminder.stop()
+    if tracer is not None:
+        tracer.shutdown()
     log.info("weather service stopped")
     return 0
