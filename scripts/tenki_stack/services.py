@@ -8,7 +8,7 @@ health SERVING and the frontend's /readyz 200 (or /healthz, for a frontend witho
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -42,8 +42,10 @@ def start_weather(
     timeout: float = DEFAULT_TIMEOUT,
     inherit_output: bool = False,
     log_path: Path | None = None,
+    ready: Callable[[str], bool] = grpc_serving,
 ) -> ServiceProcess:
-    """Start `tenki serve` and wait until its gRPC health is SERVING.
+    """Start `tenki serve` and wait until its gRPC health is SERVING (or `ready(addr)` holds: a drill
+    whose faults fail health checks waits for grpc_reachable instead).
 
     `port` defaults to a free port; `metrics_port` too (0 turns the metrics listener off). `env` is laid
     over this process's environment; WEATHER_HOST/WEATHER_PORT/METRICS_PORT come from the arguments.
@@ -64,7 +66,7 @@ def start_weather(
         inherit_output=inherit_output,
         log_path=log_path,
     )
-    service.wait_ready(lambda: grpc_serving(service.addr), timeout)
+    service.wait_ready(lambda: ready(service.addr), timeout)
     return service
 
 
