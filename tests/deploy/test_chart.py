@@ -131,7 +131,8 @@ def test_deployment_selectors_match_their_pod_labels(objects: list[dict[str, Any
 
 
 def test_services_select_pods_and_target_named_container_ports(objects: list[dict[str, Any]]) -> None:
-    hooks = {o["metadata"]["name"] for o in objects if o["metadata"].get("annotations", {}).get("helm.sh/hook")}
+    hooks = {o["metadata"]["name"] for o in objects
+             if o["metadata"].get("annotations", {}).get("helm.sh/hook")}
     pods = [(name, spec, labels) for name, spec, labels in pod_specs(objects) if name not in hooks]
     for service in of_kind(objects, "Service"):
         selected = [

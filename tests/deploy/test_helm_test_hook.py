@@ -107,7 +107,8 @@ def test_the_grpc_hook_calls_the_weather_service_by_its_service_name_and_port(
 
 
 def test_the_grpc_hook_follows_the_port_and_postal_code_values() -> None:
-    pod = hook_pod(render("--set", "weather.grpcPort=50099", "--set-string", "tests.postalCode=10001"), GRPC_HOOK)
+    objects = render("--set", "weather.grpcPort=50099", "--set-string", "tests.postalCode=10001")
+    pod = hook_pod(objects, GRPC_HOOK)
     command = grpc_command(pod)
     assert command[2] == "10001" and f"{RELEASE}-weather:50099" in command
 

@@ -143,9 +143,9 @@ def test_absent_schemas_are_one_skip_line_here_and_a_failure_in_ci(tmp_path: Pat
     assert "TENKI_REQUIRE_SCHEMAS=1 makes this a failure" in required.stdout
 
 
-# The Prometheus Operator's ServiceMonitor (monitoring.coreos.com/v1) is not in kubernetes-validate and its CRD
-# is not among the reference schemas, so its shape is checked against this schema of exactly the fields the
-# chart renders, transcribed from the CRD's openAPIV3Schema (types, enums and the duration pattern) and strict:
+# The Prometheus Operator's ServiceMonitor (monitoring.coreos.com/v1) is not in kubernetes-validate and its
+# CRD is not among the reference schemas, so its shape is checked against this schema of exactly the fields
+# the chart renders, transcribed from the CRD's openAPIV3Schema (types and the Duration pattern) and strict:
 # a field the chart adds must be added here, against the CRD's documentation.
 DURATION = "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
 LABELS = {"type": "object", "additionalProperties": {"type": "string"}}

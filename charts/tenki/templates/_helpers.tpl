@@ -136,7 +136,11 @@ tolerations:
 {{- $selector := dict "matchLabels" (fromYaml (include "tenki.selectorLabels" $)) }}
 {{- $constraints := list }}
 {{- range . }}
-{{- $constraints = append $constraints (merge (deepCopy .) (dict "labelSelector" $selector)) }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" $selector }}
+{{- end }}
+{{- $constraints = append $constraints $constraint }}
 {{- end }}
 topologySpreadConstraints:
   {{- toYaml $constraints | nindent 2 }}
