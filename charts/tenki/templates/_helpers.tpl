@@ -1,10 +1,11 @@
 {{/*
 Names, labels and the few small snippets the workloads share, in the `helm create` conventions. Each workload
-is its own template, readable top to bottom: weather/deployment.yaml, frontend/deployment.yaml (and their
-Services and ServiceMonitors), selenium.yaml (test-only) and the `helm test` pods in tests/.
+is its own template, readable top to bottom: weather/deployment.yaml and frontend/deployment.yaml (each beside
+its Service), selenium.yaml (test-only) and the two `helm test` pods in tests/.
 */}}
 
-{{/* The two workloads; the objects that are the same for both (ServiceAccount, PDB, HPA) range over them. */}}
+{{/* The two workloads; the objects that are the same for both (ServiceAccount, PDB, HPA, ServiceMonitor) range
+over them. */}}
 {{- define "tenki.components" -}}
 weather frontend
 {{- end }}
