@@ -1,0 +1,22 @@
+# Container images, for real: `make images` builds both from their Dockerfiles; `make test-images` builds
+# them and runs each with the container settings the chart renders (tests/images).
+# Docker comes from Debian (docker.io); a daemon that answers is used, else one is started (bridge
+# networking off) and stopped again. Bases that cannot be pulled get stand-ins: see README, "Images".
+
+IMAGES_VERSION := $(shell cat VERSION 2>/dev/null)
+DOCKER_IMAGES := python3 scripts/docker_images.py
+# Upper bound of the whole test run (each test has its own pytest timeout too); cold it takes ~5 min.
+IMAGES_TIMEOUT ?= 1800
+
+.PHONY: docker-tools
+docker-tools:
+	@scripts/apt-ensure.sh dockerd=docker.io debootstrap=debootstrap
+
+.PHONY: images
+images: $(UV) docker-tools ## Build tenki-weather and tenki-frontend (tagged VERSION) from their Dockerfiles; stand-in bases if unpullable
+	$(DOCKER_IMAGES) build --version $(IMAGES_VERSION) --uv-version $(UV_VERSION)
+
+.PHONY: test-images
+test-images: $(SYNCED) helm docker-tools ## Build both images, run them as the chart says, check probes/pages/metrics/logs/SIGTERM
+	PATH="$(dir $(HELM)):$$PATH" $(DOCKER_IMAGES) with-daemon --timeout $(IMAGES_TIMEOUT) -- \
+	  $(PYTEST) tests/images -p no:cacheprovider
