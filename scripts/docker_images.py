@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -56,7 +55,8 @@ DEBIAN_MIRROR = os.environ.get("TENKI_DEBIAN_MIRROR", "http://deb.debian.org/deb
 # What python:3.11-slim ships that the Dockerfiles (and tenki) use: Python 3.11 with its whole standard
 # library, CA certificates, and groupadd/useradd (passwd).
 DEBIAN_PACKAGES = ("python3.11", "ca-certificates", "passwd", "netbase", "tzdata")
-# sha256 of the uv wheels the uv stand-in is made from (measured from the wheel PyPI serves; a new UV_VERSION needs its line).
+# sha256 of the uv wheels the uv stand-in is made from (measured from the wheel PyPI serves;
+# a new UV_VERSION needs its line).
 UV_WHEELS = {
     "0.13.8": ("musllinux_1_1_x86_64", "29451c60f5e8b07403e0a175d5229efc36b0289b34143ff4aaa499a5dd52553a"),
 }
@@ -74,11 +74,11 @@ def ca_bundle() -> Path:
     return path
 
 
-def docker(*args: str, timeout: float = 120, check: bool = True, **kw: object) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
+def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         sys.exit(f"docker_images: docker {' '.join(args[:3])} ... failed:\n{proc.stdout}{proc.stderr}")
-    return proc  # type: ignore[no-any-return]
+    return proc
 
 
 def daemon_answers() -> bool:
@@ -92,7 +92,7 @@ def daemon_answers() -> bool:
 def daemon(log_path: Path = BUILD / "dockerd.log") -> Iterator[None]:
     """A Docker daemon for the duration: the one that answers, else one started here and stopped after."""
     if shutil.which("docker") is None or shutil.which("dockerd") is None:
-        sys.exit("docker_images: docker/dockerd missing: scripts/apt-ensure.sh dockerd=docker.io installs them")
+        sys.exit("docker_images: no docker/dockerd: scripts/apt-ensure.sh dockerd=docker.io installs them")
     if daemon_answers():
         yield
         return
@@ -150,19 +150,20 @@ def is_standin(ref: str) -> bool:
 
 
 def ensure_bases(uv_version: str) -> dict[str, str]:
-    """Each base -> "local", "pulled" or "stand-in"; stand-ins are built when the pull fails."""
+    """Each base -> "local", "local stand-in", "pulled" or "stand-in" (built now: the pull failed)."""
     mode = os.environ.get("TENKI_IMAGE_BASES", "auto")  # auto | standin (skip the pull attempt)
     result: dict[str, str] = {}
     for ref in bases():
         if image_exists(ref):
-            result[ref] = "stand-in" if is_standin(ref) else "local"
+            result[ref] = "local stand-in" if is_standin(ref) else "local"
             continue
         if mode != "standin":
             pulled = docker("pull", "--quiet", ref, timeout=600, check=False)
             if pulled.returncode == 0:
                 result[ref] = "pulled"
                 continue
-            log(f"cannot pull {ref} ({(pulled.stderr.strip().splitlines() or ['?'])[-1]}): building a stand-in")
+            why = (pulled.stderr.strip().splitlines() or ["?"])[-1]
+            log(f"cannot pull {ref} ({why}): building a stand-in")
         if ref.startswith("ghcr.io/astral-sh/uv:"):
             tag = ref.rsplit(":", 1)[1]
             if tag != uv_version:
@@ -177,7 +178,7 @@ def ensure_bases(uv_version: str) -> dict[str, str]:
 
 
 def standin_python(ref: str) -> None:
-    """Debian bookworm + python3.11 as `ref`: the rootfs from debootstrap (cached), the machine's CA bundle."""
+    """Debian bookworm + python3.11 as `ref`: debootstrap's rootfs (cached), the machine's CA bundle."""
     key = hashlib.sha256(repr((DEBIAN_SUITE, DEBIAN_MIRROR, DEBIAN_PACKAGES, 2)).encode()).hexdigest()[:12]
     rootfs_tar = CACHE / f"debian-{DEBIAN_SUITE}-python3.11-{key}.tar"
     if not rootfs_tar.is_file():
@@ -185,8 +186,10 @@ def standin_python(ref: str) -> None:
     else:
         log(f"debootstrap result cached: {rootfs_tar.relative_to(ROOT)}")
     bundle = ca_bundle().read_bytes()
-    description = (f"Debian {DEBIAN_SUITE} (debootstrap) with Debian's python3.11 as /usr/local/bin/python3.11 "
-                   "and this machine's CA bundle; not the official image")
+    description = (
+        f"Debian {DEBIAN_SUITE} (debootstrap) with Debian's python3.11 as /usr/local/bin/python3.11 "
+        "and this machine's CA bundle; not the official image"
+    )
     changes = [
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "ENV LANG=C.UTF-8",
@@ -273,8 +276,8 @@ def standin_uv(ref: str, version: str) -> None:
     description = f"/uv from the PyPI wheel {wheels[0].name}; not the official image"
     log(f"importing {ref} (stand-in) from {wheels[0].name}")
     subprocess.run(
-        ["docker", "import", "--change", 'ENTRYPOINT ["/uv"]', "--change", f'LABEL {STANDIN_LABEL}="{description}"',
-         "-", ref],
+        ["docker", "import", "--change", 'ENTRYPOINT ["/uv"]',
+         "--change", f'LABEL {STANDIN_LABEL}="{description}"', "-", ref],
         input=layer.getvalue(), check=True, timeout=120, stdout=subprocess.DEVNULL,
     )
 
@@ -304,7 +307,7 @@ def build(version: str, uv_version: str) -> dict[str, object]:
             "intermediate": sorted(after - before),
         }
         log(f"built {tag} in {images[service]['build_seconds']} s")
-    standins = [ref for ref, how in used.items() if how == "stand-in"]
+    standins = [ref for ref, how in used.items() if "stand-in" in how]
     if standins:
         log(f"built on stand-in bases (see README, 'Images'): {', '.join(standins)}")
     return {"bases": used, "images": images}
@@ -336,7 +339,9 @@ def with_daemon(command: list[str], timeout: float) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build both images (starting and stopping a daemon if none answers)")
     b.add_argument("--version", required=True)
