@@ -1,16 +1,17 @@
 # Container images, for real: `make images` builds both from their Dockerfiles; `make test-images` builds
-# them and runs each with the container settings the chart renders (tests/images).
-# Docker comes from Debian (docker.io); a daemon that answers is used, else one is started (bridge
-# networking off) and stopped again. Bases that cannot be pulled get stand-ins: see README, "Images".
+# them and runs each with the container settings the chart renders (tests/images), then removes them.
+# Docker is Debian's docker.io (probed by dockerd: a bare docker CLI is no engine). A daemon that answers
+# is used; else scripts/docker_images.py starts one (bridge networking off) and stops that one afterwards.
+# Bases that cannot be pulled get stand-ins made from Debian packages: see README, "Images".
 
 IMAGES_VERSION := $(shell cat VERSION 2>/dev/null)
 DOCKER_IMAGES := python3 scripts/docker_images.py
-# Upper bound of the whole test run (each test has its own pytest timeout too); cold it takes ~5 min.
+# Upper bound of the whole test run (each test has its own pytest timeout too); cold it takes ~2 min.
 IMAGES_TIMEOUT ?= 1800
 
 .PHONY: docker-tools
 docker-tools:
-	@scripts/apt-ensure.sh dockerd=docker.io debootstrap=debootstrap
+	@scripts/apt-ensure.sh dockerd=docker.io docker=docker.io
 
 .PHONY: images
 images: $(UV) docker-tools ## Build tenki-weather and tenki-frontend (tagged VERSION) from their Dockerfiles; stand-in bases if unpullable

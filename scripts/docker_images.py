@@ -150,12 +150,18 @@ def is_standin(ref: str) -> bool:
 
 
 def ensure_bases(uv_version: str) -> dict[str, str]:
-    """Each base -> "local", "local stand-in", "pulled" or "stand-in" (built now: the pull failed)."""
-    mode = os.environ.get("TENKI_IMAGE_BASES", "auto")  # auto | standin (skip the pull attempt)
+    """Each base -> "local", "pulled", "local stand-in" or "stand-in" (built now, as the pull failed).
+
+    A real base found locally is used as it is. Otherwise the pull comes first, also over a stand-in left
+    by an earlier run (the real image replaces it once a registry answers); TENKI_IMAGE_BASES=standin
+    skips the pull attempt.
+    """
+    mode = os.environ.get("TENKI_IMAGE_BASES", "auto")
     result: dict[str, str] = {}
     for ref in bases():
-        if image_exists(ref):
-            result[ref] = "local stand-in" if is_standin(ref) else "local"
+        present = image_exists(ref)
+        if present and not is_standin(ref):
+            result[ref] = "local"
             continue
         if mode != "standin":
             pulled = docker("pull", "--quiet", ref, timeout=600, check=False)
@@ -163,7 +169,10 @@ def ensure_bases(uv_version: str) -> dict[str, str]:
                 result[ref] = "pulled"
                 continue
             why = (pulled.stderr.strip().splitlines() or ["?"])[-1]
-            log(f"cannot pull {ref} ({why}): building a stand-in")
+            log(f"cannot pull {ref} ({why})" + ("" if present else ": building a stand-in"))
+        if present:
+            result[ref] = "local stand-in"
+            continue
         if ref.startswith("ghcr.io/astral-sh/uv:"):
             tag = ref.rsplit(":", 1)[1]
             if tag != uv_version:
@@ -219,8 +228,9 @@ def standin_python(ref: str) -> None:
 
 
 def debootstrap(out: Path) -> None:
-    if shutil.which("debootstrap") is None:
-        sys.exit("docker_images: debootstrap missing: scripts/apt-ensure.sh debootstrap=debootstrap")
+    # Installed only when a stand-in is really needed (Debian's package, like docker.io).
+    ensure = ROOT / "scripts" / "apt-ensure.sh"
+    subprocess.run([str(ensure), "debootstrap=debootstrap"], check=True, timeout=600)
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"

@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import chart_run
 import probes
 import pytest
 from conftest import VERSION, Running, docker
@@ -32,6 +33,26 @@ def test_both_images_build_labelled_with_the_version_and_a_numeric_user(built: d
         assert labels["org.opencontainers.image.version"] == VERSION
         assert labels["org.opencontainers.image.title"] == f"tenki-{service}"
         assert re.fullmatch(r"[1-9]\d*:[1-9]\d*", info["Config"]["User"]), info["Config"]["User"]
+
+
+def test_the_docker_run_arguments_are_the_rendered_pod_spec_on_loopback(
+    chart_objects: list[dict[str, Any]],
+) -> None:
+    """The translation itself, on the default render: what the kubelet would apply, moved to 127.0.0.1."""
+    workloads = {s: chart_run.workload_of(chart_objects, f"tenki-{s}") for s in SERVICES}
+    chart_run.assign_ports(list(workloads.values()))
+    weather, frontend = workloads["weather"], workloads["frontend"]
+    args = chart_run.run_args(chart_objects, list(workloads.values()), frontend, {}, {"k": "v"})
+    pod_security = frontend.pod["securityContext"]
+    assert f"{pod_security['runAsUser']}:{pod_security['runAsGroup']}" in args
+    assert {"--read-only", "--cap-drop=ALL", "no-new-privileges", "host"} <= set(args)
+    (tmpfs,) = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+    assert tmpfs.startswith("/tmp:") and f"size={64 * 2**20}" in tmpfs, tmpfs
+    env = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "--env")
+    # The Service address became the weather container's free gRPC port; no port is the chart's own.
+    assert env["WEATHER_ADDR"] == f"127.0.0.1:{weather.host_port('grpc')}"
+    assert env["FRONTEND_PORT"] == str(frontend.host_port("http")) != "8080"
+    assert env["FRONTEND_HOST"] == "127.0.0.1"
 
 
 @pytest.mark.parametrize("service", SERVICES)
