@@ -55,6 +55,15 @@ DEBIAN_MIRROR = os.environ.get("TENKI_DEBIAN_MIRROR", "http://deb.debian.org/deb
 # What python:3.11-slim ships that the Dockerfiles (and tenki) use: Python 3.11 with its whole standard
 # library, CA certificates, and groupadd/useradd (passwd).
 DEBIAN_PACKAGES = ("python3.11", "ca-certificates", "passwd", "netbase", "tzdata")
+# What debian:bookworm-slim (the official image's own base) tells dpkg to leave out.
+SLIM_DPKG = """\
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+path-exclude /usr/share/lintian/*
+"""
 # sha256 of the uv wheels the uv stand-in is made from (measured from the wheel PyPI serves;
 # a new UV_VERSION needs its line).
 UV_WHEELS = {
@@ -188,7 +197,8 @@ def ensure_bases(uv_version: str) -> dict[str, str]:
 
 def standin_python(ref: str) -> None:
     """Debian bookworm + python3.11 as `ref`: debootstrap's rootfs (cached), the machine's CA bundle."""
-    key = hashlib.sha256(repr((DEBIAN_SUITE, DEBIAN_MIRROR, DEBIAN_PACKAGES, 2)).encode()).hexdigest()[:12]
+    inputs = (DEBIAN_SUITE, DEBIAN_MIRROR, DEBIAN_PACKAGES, SLIM_DPKG, 3)
+    key = hashlib.sha256(repr(inputs).encode()).hexdigest()[:12]
     rootfs_tar = CACHE / f"debian-{DEBIAN_SUITE}-python3.11-{key}.tar"
     if not rootfs_tar.is_file():
         debootstrap(rootfs_tar)
@@ -244,15 +254,24 @@ def debootstrap(out: Path) -> None:
         # What the official image has: python3.11 (and python3, python) in /usr/local/bin.
         for name in ("python3.11", "python3", "python"):
             (rootfs / "usr/local/bin" / name).symlink_to("/usr/bin/python3.11")
-        # No package caches or logs in a base image.
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "var/log", "var/cache/debconf"):
-            for child in (rootfs / junk).glob("*"):
+        # Slim as Debian's -slim images are: no package caches, logs, docs (copyright kept), man pages or
+        # translations, and dpkg told to leave them out of later installs too.
+        for junk in ("var/cache/apt", "var/lib/apt/lists", "var/log", "usr/share/man", "usr/share/info",
+                     "usr/share/locale", "usr/share/lintian"):
+            for child in (rootfs / junk).rglob("*"):
                 if child.is_file() or child.is_symlink():
                     child.unlink()
+        for doc in (rootfs / "usr/share/doc").rglob("*"):
+            if (doc.is_file() or doc.is_symlink()) and doc.name != "copyright":
+                doc.unlink()
+        (rootfs / "etc/dpkg/dpkg.cfg.d/slim").write_text(SLIM_DPKG)
         partial = out.with_suffix(".partial")
         subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."],
                        check=True, timeout=600)
         partial.rename(out)
+        for stale in CACHE.glob("debian-*.tar"):  # results of other inputs: never read again
+            if stale != out:
+                stale.unlink()
         log(f"debootstrap done in {time.monotonic() - started:.0f} s: {out.relative_to(ROOT)}")
 
 

@@ -10,46 +10,19 @@ next run reuses Docker's build cache.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import chart_run
 import docker_images
+import probes
 import pytest
-from chart_run import Workload
-
-ROOT = Path(__file__).resolve().parents[2]
-REPORT = ROOT / "build" / "images" / "report.json"
-VERSION = (ROOT / "VERSION").read_text().strip()
-UV_VERSION = next(
-    line.split(":=")[1].strip()
-    for line in (ROOT / "Makefile").read_text().splitlines()
-    if line.startswith("UV_VERSION :=")
+from image_support import (
+    KEEP, REPORT, REPORT_DATA, ROOT, UV_VERSION, VERSION, Running, docker, helm_binary, record, report,
+    run_label, wait_for_probe,
 )
-KEEP = os.environ.get("TENKI_KEEP_IMAGES") == "1"
-RUN_LABEL = "tenki.images-run"
-_REPORT: dict[str, Any] = {}
-
-
-def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        pytest.fail(f"docker {' '.join(args)}: {proc.stderr.strip()}")
-    return proc
-
-
-def helm_binary() -> str:
-    import shutil
-
-    found = shutil.which("helm") or str(ROOT / ".tools" / "bin" / "helm")
-    if not Path(found).exists():
-        pytest.fail("no helm: `make helm` installs the pinned one into .tools/bin")
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +43,8 @@ def built() -> Iterator[dict[str, Any]]:
             result = docker_images.build(VERSION, UV_VERSION)
         except SystemExit as exc:
             pytest.fail(str(exc.code))
-        _REPORT.update(report(result))
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(json.dumps(_REPORT, indent=2) + "\n")
+        REPORT_DATA.update(report(result))
+        write_report()
         yield result
         if KEEP:
             return
@@ -85,80 +57,32 @@ def built() -> Iterator[dict[str, Any]]:
             docker("rmi", *intermediate, check=False)
 
 
-def report(result: dict[str, Any]) -> dict[str, Any]:
-    """Size and layer count of each image (and its bases: stand-in or real)."""
-    rows: dict[str, Any] = {"version": VERSION, "bases": result["bases"], "images": {}}
-    for service, info in result["images"].items():
-        (inspected,) = json.loads(docker("image", "inspect", info["tag"]).stdout)
-        rows["images"][service] = {
-            "tag": info["tag"],
-            "size_bytes": inspected["Size"],
-            "size_mb": round(inspected["Size"] / 1e6, 1),
-            "layers": len(inspected["RootFS"]["Layers"]),
-            "build_seconds": info["build_seconds"],
-            "user": inspected["Config"]["User"],
-        }
-    return rows
+def write_report() -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(REPORT_DATA, indent=2) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _REPORT:
+    """The table: each image's size and layers, its build, startup and SIGTERM times, and the bases."""
+    if not REPORT_DATA:
         return
+    write_report()  # now with what the tests measured
     write = terminalreporter.write_line
     terminalreporter.section("images")
-    write(f"{'image':<24} {'size':>9} {'layers':>7} {'build':>8}")
-    for row in _REPORT["images"].values():
-        write(f"{row['tag']:<24} {row['size_mb']:>6.1f} MB {row['layers']:>7} {row['build_seconds']:>6.1f} s")
-    for ref, how in _REPORT["bases"].items():
+    write(f"{'image':<22} {'size':>9} {'layers':>6} {'build':>7} {'startup':>8} {'SIGTERM':>8}")
+
+    def seconds(row: dict[str, Any], key: str) -> str:
+        return f"{row[key]:.1f} s" if key in row else "-"
+
+    for row in REPORT_DATA["images"].values():
+        write(
+            f"{row['tag']:<22} {row['size_mb']:>6.1f} MB {row['layers']:>6}"
+            f" {seconds(row, 'build_seconds'):>7}"
+            f" {seconds(row, 'startup_seconds'):>8} {seconds(row, 'sigterm_seconds'):>8}"
+        )
+    for ref, how in REPORT_DATA["bases"].items():
         write(f"base {ref}: {how}")
     write(f"(also in {REPORT.relative_to(ROOT)})")
-
-
-@dataclass
-class Running:
-    """One container of the chart's workloads, started from its image."""
-
-    service: str
-    workload: Workload
-    container_id: str
-    env: dict[str, str] = field(default_factory=dict)
-
-    def inspect(self) -> dict[str, Any]:
-        (info,) = json.loads(docker("inspect", self.container_id).stdout)
-        return dict(info)
-
-    def pids(self) -> list[int]:
-        out = docker("top", self.container_id, "-eo", "pid").stdout.split()[1:]
-        return [int(pid) for pid in out]
-
-    def logs(self) -> tuple[str, str]:
-        proc = docker("logs", self.container_id)
-        return proc.stdout, proc.stderr
-
-
-def run_label() -> dict[str, str]:
-    return {RUN_LABEL: os.environ.get("TENKI_IMAGES_RUN") or f"pytest-{os.getpid()}"}
-
-
-def wait_for_probe(running: Running, probe: dict[str, Any], check: Any) -> None:
-    """Poll `check` as the kubelet polls a startup probe: periodSeconds apart, failureThreshold times."""
-    period = min(float(probe.get("periodSeconds", 10)), 1.0)  # sooner than the kubelet, within its bound
-    bound = probe.get("initialDelaySeconds", 0)
-    bound += probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
-    deadline = time.monotonic() + bound
-    last: object = None
-    while time.monotonic() < deadline:
-        if not running.inspect()["State"]["Running"]:
-            out, err = running.logs()
-            pytest.fail(f"{running.service} exited: {running.inspect()['State']}\n{out[-2000:]}{err[-2000:]}")
-        try:
-            if check(running, probe):
-                return
-        except Exception as exc:  # not up yet: the kubelet retries too
-            last = exc
-        time.sleep(period)
-    out, err = running.logs()
-    pytest.fail(f"{running.service}: no startup for {bound} s ({last!r})\n{out[-2000:]}{err[-1000:]}")
 
 
 STARTUP_ORDER = ("weather", "frontend")  # the frontend's env points at the weather container
@@ -169,8 +93,6 @@ def stack(built: dict[str, Any], chart_objects: list[dict[str, Any]]) -> Iterato
     """Both containers, started with the chart's settings, past their startup probes; removed afterwards."""
     from tenki_frontend.config import FrontendSettings
     from tenki_weather.config import WeatherSettings
-
-    import probes
 
     workloads = {
         service: chart_run.workload_of(chart_objects, f"tenki-{service}") for service in STARTUP_ORDER
@@ -189,11 +111,13 @@ def stack(built: dict[str, Any], chart_objects: list[dict[str, Any]]) -> Iterato
             args = chart_run.run_args(chart_objects, list(workloads.values()), workload, forced, run_label())
             env = chart_run.env_of(chart_objects, list(workloads.values()), workload, forced)
             image = built["images"][service]["tag"]
+            began = time.monotonic()
             proc = docker("run", *args, image, *chart_run.command_args(workload), timeout=120)
             started[service] = Running(service, workload, proc.stdout.strip(), env)
             startup = workload.container.get("startupProbe") or workload.container.get("readinessProbe")
             assert startup, f"{service}: no startup or readiness probe to wait for"
             wait_for_probe(started[service], startup, lambda r, p: probes.probe_ok(r.workload, p))
+            record(service, startup_seconds=round(time.monotonic() - began, 1))
         yield started
     finally:
         for running in started.values():

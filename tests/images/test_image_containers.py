@@ -17,7 +17,7 @@ from typing import Any
 import chart_run
 import probes
 import pytest
-from conftest import VERSION, Running, docker
+from image_support import VERSION, Running, docker, record
 
 pytestmark = pytest.mark.images
 SERVICES = ("weather", "frontend")
@@ -172,6 +172,7 @@ def test_sigterm_ends_the_container_with_exit_0_inside_its_termination_grace(
     started = time.monotonic()
     docker("stop", "--time", str(grace), running.container_id, timeout=grace + 30)
     took = time.monotonic() - started
+    record(service, sigterm_seconds=round(took, 1))
     state = running.inspect()["State"]
     assert state["ExitCode"] == 0, f"{service} exited {state['ExitCode']} after SIGTERM: {state}"
     # The kubelet runs the preStop hook first; SIGTERM's shutdown must fit in what is left of the grace.
