@@ -327,8 +327,12 @@ def build(version: str, uv_version: str) -> dict[str, object]:
              "-f", str(dockerfile(service).relative_to(ROOT)), "-t", tag, "."],
             cwd=ROOT, env=env, timeout=1200, capture_output=True, text=True,
         )
+        build_log = BUILD / f"build-{service}.log"
+        build_log.parent.mkdir(parents=True, exist_ok=True)
+        build_log.write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0:
-            sys.exit(f"docker_images: building {tag} failed:\n{proc.stdout[-6000:]}{proc.stderr[-3000:]}")
+            sys.exit(f"docker_images: building {tag} failed (all of it: {build_log}):\n{proc.stdout[-6000:]}"
+                     f"{proc.stderr[-3000:]}")
         after = set(docker("images", "-q", "--no-trunc", "--filter", "dangling=true").stdout.split())
         images[service] = {
             "tag": tag,
