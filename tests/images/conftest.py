@@ -9,6 +9,7 @@ next run reuses Docker's build cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -38,10 +39,11 @@ def chart_objects() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def built() -> Iterator[dict[str, Any]]:
     """Both images built from the Dockerfiles (a daemon started for the session when none answers)."""
-    with docker_images.daemon():
+    with contextlib.ExitStack() as session:
         try:
+            session.enter_context(docker_images.daemon())
             result = docker_images.build(VERSION, UV_VERSION)
-        except SystemExit as exc:
+        except SystemExit as exc:  # the script's way of saying what went wrong
             pytest.fail(str(exc.code))
         REPORT_DATA.update(report(result))
         write_report()
