@@ -66,8 +66,11 @@ def test_the_process_runs_with_the_charts_security_context(stack: dict[str, Runn
     # What the kernel says of PID 1 (seen from the host): ids, groups, capabilities, no_new_privs.
     proc_status = Path(f"/proc/{running.inspect()['State']['Pid']}/status").read_text()
     status = dict(line.split(":\t", 1) for line in proc_status.splitlines() if ":\t" in line)
-    uid, gid = w.security("runAsUser"), w.security("runAsGroup")
-    assert uid and gid, "the chart sets no runAsUser/runAsGroup here (then the image's USER applies)"
+    # Unset in the chart (as OpenShift-style values do), the image's numeric USER applies.
+    (image,) = json.loads(docker("image", "inspect", running.inspect()["Image"]).stdout)
+    image_uid, _, image_gid = image["Config"]["User"].partition(":")
+    uid = w.security("runAsUser") if w.security("runAsUser") is not None else image_uid
+    gid = w.security("runAsGroup") if w.security("runAsGroup") is not None else (image_gid or uid)
     assert status["Uid"].split()[:2] == [str(uid)] * 2
     assert status["Gid"].split()[:2] == [str(gid)] * 2
     fs_group = (w.pod.get("securityContext") or {}).get("fsGroup")
