@@ -55,6 +55,22 @@ def test_the_docker_run_arguments_are_the_rendered_pod_spec_on_loopback(
     assert env["FRONTEND_HOST"] == "127.0.0.1"
 
 
+def test_quantities_and_every_dns_form_of_a_service_address_translate(
+    chart_objects: list[dict[str, Any]],
+) -> None:
+    assert chart_run.quantity_bytes("64Mi") == 64 * 2**20 and chart_run.quantity_bytes("1G") == 10**9
+    workloads = [chart_run.workload_of(chart_objects, f"tenki-{s}") for s in SERVICES]
+    chart_run.assign_ports(workloads)
+    svc = next(o for o in chart_objects if o["kind"] == "Service" and "weather" in o["metadata"]["name"])
+    name, namespace = svc["metadata"]["name"], svc["metadata"]["namespace"]
+    port = svc["spec"]["ports"][0]["port"]
+    expected = workloads[0].host_port(svc["spec"]["ports"][0].get("targetPort", port))
+    forms = [name, f"{name}.{namespace}", f"{name}.{namespace}.svc", f"{name}.{namespace}.svc.cluster.local"]
+    for host in forms:
+        assert chart_run.service_target(chart_objects, workloads, host, port) == expected, host
+    assert chart_run.service_target(chart_objects, workloads, "example.org", port) is None
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_process_runs_with_the_charts_security_context(stack: dict[str, Running], service: str) -> None:
     running = stack[service]
