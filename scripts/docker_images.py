@@ -118,6 +118,8 @@ def daemon(log_path: Path = BUILD / "dockerd.log") -> Iterator[None]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 sys.exit(f"docker_images: dockerd did not come up; see {log_path}")
             time.sleep(0.5)
+        if proc.poll() is not None:  # lost a race: another daemon came up meanwhile; it is not ours to stop
+            log(f"dockerd pid {proc.pid} exited ({proc.returncode}); using the daemon that answers")
         yield
     finally:
         if proc.poll() is None:
@@ -127,7 +129,7 @@ def daemon(log_path: Path = BUILD / "dockerd.log") -> Iterator[None]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=30)
-        log(f"stopped dockerd (pid {proc.pid}, exit {proc.returncode})")
+            log(f"stopped dockerd (pid {proc.pid}, exit {proc.returncode})")
 
 
 def dockerfile(service: str) -> Path:
