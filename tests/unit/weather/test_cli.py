@@ -106,6 +106,31 @@ def test_check_names_an_explicit_demo_choice(monkeypatch: pytest.MonkeyPatch) ->
     assert status == 0 and "demo mode (WEATHER_PROVIDER=demo)" in out
 
 
+def test_check_says_when_faults_are_injected_and_where_spans_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(
+        monkeypatch, FAULT_ERROR_RATE="0.25", FAULT_ERROR_CODE="internal", FAULT_DELAY_SECONDS="0.5",
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318", OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG="0.1",
+    )
+    # A warning, not a failure: the drill's set-up is valid.
+    assert status == 0
+    assert (
+        "[WARN] faults: FAULT INJECTION ON: weather API calls delayed by 0.5 s; "
+        "25% of weather API calls fail with INTERNAL"
+    ) in out
+    assert (
+        "[ OK ] tracing: on: spans to http://collector:4318/v1/traces as tenki-weather, "
+        "sampler parentbased_traceidratio 0.1"
+    ) in out
+
+
+def test_check_says_no_faults_and_no_tracing_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = run_check(monkeypatch)
+    assert status == 0
+    assert "[ OK ] faults: none injected" in out
+    assert "[SKIP] tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT)" in out
+
+
 def test_format_weather_reads_well() -> None:
     fetched = datetime.now(timezone.utc)
     answer = weather_pb2.GetCurrentWeatherResponse(
