@@ -66,6 +66,22 @@ VALUE_SETS: dict[str, list[str]] = {
     ],
     "service-monitor": ["--set", "serviceMonitor.enabled=true"],
     "operator": ["-f", str(OPERATOR_VALUES)],
+    # A drill with tracing: both services export to a collector, egress restricted (the collector admitted),
+    # faults injected into the weather service.
+    "tracing-drill": [
+        "--set", "tracing.enabled=true",
+        "--set", "tracing.endpoint=http://otel-collector.observability.svc:4318",
+        "--set", "tracing.resourceAttributes=deployment.environment=staging",
+        "--set-json", "tracing.samplerArg=0.25",
+        "--set",
+        "tracing.collectorPeers[0].namespaceSelector.matchLabels."
+        "kubernetes\\.io/metadata\\.name=observability",
+        "--set", "networkPolicy.egress.enabled=true",
+        "--set-json", "weather.faults.delaySeconds=0.2",
+        "--set-json", "weather.faults.errorRate=0.1",
+        "--set", "weather.faults.errorCode=RESOURCE_EXHAUSTED",
+        "--set", "weather.faults.healthNotServing=true",
+    ],
 }
 
 

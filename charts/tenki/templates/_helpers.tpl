@@ -182,3 +182,62 @@ topologySpreadConstraints:
 {{- fail "routes need a Gateway: set gateway.create=true or list gateway.parentRefs" }}
 {{- end }}
 {{- end }}
+
+{{/*
+The OpenTelemetry variables of a workload (dict root, component) when tracing.enabled; nothing otherwise.
+*/}}
+{{- define "tenki.tracingEnv" -}}
+{{- $t := .root.Values.tracing -}}
+{{- if $t.enabled -}}
+{{- if not $t.endpoint }}{{ fail "tracing.enabled needs tracing.endpoint (the collector's OTLP/HTTP URL)" }}{{ end -}}
+{{- $attributes := printf "k8s.namespace.name=%s,service.namespace=%s" .root.Release.Namespace .root.Release.Name -}}
+{{- with $t.resourceAttributes }}{{ $attributes = printf "%s,%s" $attributes . }}{{ end -}}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $t.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: http/protobuf
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "tenki-%s" .component | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $t.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $t.samplerArg | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ $attributes | quote }}
+{{- end -}}
+{{- end }}
+
+{{/*
+The trace collector's port, from tracing.endpoint (4318 or 443/80 by scheme when the URL names none).
+*/}}
+{{- define "tenki.collectorPort" -}}
+{{- $url := urlParse .Values.tracing.endpoint -}}
+{{- $hostPort := splitList ":" $url.host -}}
+{{- if gt (len $hostPort) 1 -}}{{ last $hostPort }}{{- else if eq $url.scheme "https" -}}443{{- else -}}80{{- end -}}
+{{- end }}
+
+{{/*
+The egress rules every workload shares when networkPolicy.egress.enabled: DNS, the collector, extraRules.
+*/}}
+{{- define "tenki.commonEgress" -}}
+- to:
+    - namespaceSelector: {}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- if .Values.tracing.enabled }}
+# The trace collector (tracing.endpoint).
+- ports:
+    - port: {{ include "tenki.collectorPort" . | int }}
+      protocol: TCP
+  {{- with .Values.tracing.collectorPeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- with .Values.networkPolicy.egress.extraRules }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
