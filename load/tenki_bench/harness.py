@@ -42,14 +42,20 @@ def run(settings: Settings) -> dict[str, Any]:
         best[3].extra["page_bytes"] = running.page_bytes
         best[5].extra["payload_bytes"] = running.reply_bytes
 
+        spans = running.receiver.span_count
+        traced_requests = sum(r.get("requests", 0) for row in (8, 9) for r in all_rounds.get(row, []))
         print(f"bench: row 7: {settings.cold_codes} codes x {settings.cold_callers} callers at once ...")
         best[7] = rows.cold_row(settings, running.weather.addr, running.standin)
 
-    return results.assemble(
+    document = results.assemble(
         settings, best, all_rounds, workers=running.workers,
         page_bytes={"bare": running.bare_bytes, "tenki": running.page_bytes},
         upstream_during_hits=upstream_during_hits,
     )
+    # Warm-ups are traced too; the spans that reached the receiver, against the measured requests.
+    document["tracing"] = {"rows": rows.tracing_cost(best), "spans_received": spans,
+                           "measured_traced_requests": traced_requests}
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:

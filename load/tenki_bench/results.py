@@ -81,6 +81,15 @@ def print_results(results: dict[str, Any]) -> None:
         f"  row 7 upstream calls: {cold['upstream_calls']} for {cold['distinct_codes']} distinct codes"
         f"  (target: equal)  {verdict}"
     )
+    tracing = results.get("tracing")
+    if tracing:
+        print("tracing (server CPU per request, ms; rows 8 and 9 are rows 3 and 6 on a tenki tracing 100 %):")
+        for cost in tracing["rows"]:
+            print(f"  row {cost['row']} vs row {cost['untraced_row']}: {cost['cpu_ms_per_request_on']} vs "
+                  f"{cost['cpu_ms_per_request_off']}: +{cost['cost_ms_per_request']} ms per request"
+                  f"  (req/s {cost['rps_on']} vs {cost['rps_off']})")
+        print(f"  spans received by the local OTLP receiver: {tracing['spans_received']} "
+              f"(measured traced requests: {tracing['measured_traced_requests']}, warm-ups not counted)")
     pages = results["settings"]["page_bytes"]
     print(f"  page sizes: bare {pages['bare']} B, tenki {pages['tenki']} B;"
           f" cache-hit rows made {results['cache_hit_rows_upstream_calls']} upstream calls")

@@ -100,7 +100,30 @@ def steady_rows(settings: Settings, servers: Servers) -> list[SteadyRow]:
         grpc_row(5, "bare gRPC echo (direct)", echo_server.addr, echo_factory, [echo_server.pid]),
         grpc_row(6, "tenki GetCurrentWeather (cache hit, direct)", weather.addr, weather_factory,
                  [weather.pid]),
+        # Rows 3 and 6 again on a second tenki that traces every request (TRACED: traced row -> its row).
+        http_row(8, "row 3 with tracing on (100 % sampled)", servers.traced_page_url,
+                 [servers.traced_frontend.pid, servers.traced_weather.pid]),
+        grpc_row(9, "row 6 with tracing on (100 % sampled)", servers.traced_weather.addr, weather_factory,
+                 [servers.traced_weather.pid]),
     ]
+
+
+# Each traced row and the same row untraced.
+TRACED = {8: 3, 9: 6}
+
+
+def tracing_cost(best: dict[int, RowResult]) -> list[dict[str, Any]]:
+    """Per traced row: server CPU per request with and without tracing, and the difference."""
+    costs = []
+    for traced, plain in TRACED.items():
+        on = best[traced].extra.get("server_cpu_ms_per_request")
+        off = best[plain].extra.get("server_cpu_ms_per_request")
+        costs.append({
+            "row": traced, "untraced_row": plain, "cpu_ms_per_request_off": off, "cpu_ms_per_request_on": on,
+            "cost_ms_per_request": None if on is None or off is None else round(on - off, 3),
+            "rps_off": round(best[plain].rps, 1), "rps_on": round(best[traced].rps, 1),
+        })
+    return costs
 
 
 def run_rounds(

@@ -18,6 +18,7 @@ from pathlib import Path
 import tenki_stack
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port
+from tenki_stack.otlp_receiver import OtlpReceiver
 from tenki_stack.owm_standin import OwmStandIn
 
 LOAD_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,11 @@ class Servers:
     page_bytes: int  # the size of tenki's page
     bare_bytes: int  # the size of the bare app's page
     reply_bytes: int  # the size of tenki's GetCurrentWeatherResponse, and so of the echo payload
+    # The same tenki again, tracing every request (always_on) to `receiver`, a local OTLP/HTTP receiver.
+    receiver: OtlpReceiver
+    traced_weather: ServiceProcess
+    traced_frontend: ServiceProcess
+    traced_page_url: str
 
 
 def fetch(url: str) -> bytes:
@@ -79,6 +85,11 @@ def service_env(standin: OwmStandIn) -> dict[str, str]:
         }
     )
     return env
+
+
+def traced_env(env: dict[str, str], receiver: OtlpReceiver) -> dict[str, str]:
+    """`env` with tracing on: every request sampled, spans exported to the local receiver."""
+    return {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_TRACES_SAMPLER": "always_on"}
 
 
 def weather_workers() -> int:
@@ -159,7 +170,19 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
     )
     bare.wait_ready(lambda: tenki_stack.http_ok(f"{bare.url}/bare-grpc"), STARTUP_TIMEOUT)
 
+    receiver = exits.enter_context(OtlpReceiver(keep_spans=False))
+    traced = traced_env(env, receiver)
+    print("bench: starting a second tenki with tracing on (100 % sampled, to a local OTLP receiver) ...")
+    traced_weather = tenki_stack.start_weather(traced, port=free_port(), metrics_port=free_port())
+    exits.callback(traced_weather.stop)
+    traced_frontend = tenki_stack.start_frontend(traced, port=free_port(), weather_addr=traced_weather.addr)
+    exits.callback(traced_frontend.stop)
+    traced_page_url = f"{traced_frontend.url.rstrip('/')}/weather?{query}"
+    fetch(traced_page_url)
+
     return Servers(
+        receiver=receiver, traced_weather=traced_weather, traced_frontend=traced_frontend,
+        traced_page_url=traced_page_url,
         standin=standin, weather=weather, frontend=frontend, echo=echo, bare=bare, workers=int(workers),
         page_url=page_url, api_url=api_url, page_bytes=page_bytes, reply_bytes=reply_bytes,
         bare_bytes=len(fetch(f"{bare.url}/bare")),

@@ -65,9 +65,12 @@ class Span:
 
 
 class OtlpReceiver:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, keep_spans: bool = True) -> None:
+        """`keep_spans=False` only counts them (`span_count`): a benchmark's receiver stays cheap."""
         self._lock = threading.Lock()
         self._spans: list[Span] = []
+        self.keep_spans = keep_spans
+        self.span_count = 0
         self.requests = 0
         self.bad_requests = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -115,6 +118,12 @@ class OtlpReceiver:
 
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
+        if not self.keep_spans:
+            count = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+            with self._lock:
+                self.span_count += count
+                self.requests += 1
+            return
         received = []
         for resource_spans in request.resource_spans:
             resource = _attributes(resource_spans.resource.attributes)
@@ -152,6 +161,7 @@ class OtlpReceiver:
                     )
         with self._lock:
             self._spans.extend(received)
+            self.span_count += len(received)
             self.requests += 1
 
 

@@ -13,8 +13,9 @@ import math
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import grpc
 import pytest
@@ -88,7 +89,9 @@ def calls(addr: str, n: int, workers: int = 8) -> list[tuple[str, float, str, gr
 @pytest.mark.parametrize(
     "weather", [dict(FAULT_DELAY_SECONDS="0.2", FAULT_DELAY_JITTER_SECONDS="0.2")], indirect=True
 )
-def test_the_delay_is_the_fixed_part_plus_a_uniform_random_part(weather: ServiceProcess) -> None:
+def test_the_delay_is_the_fixed_part_plus_a_uniform_random_part(
+    weather: ServiceProcess, drill_report: Callable[[str, dict[str, Any]], None]
+) -> None:
     results = calls(weather.addr, 120)
     assert {code for _, _, code, _ in results} == {"OK"}
     delays = {}
@@ -104,6 +107,15 @@ def test_the_delay_is_the_fixed_part_plus_a_uniform_random_part(weather: Service
     # Kolmogorov-Smirnov at alpha = 0.001: critical value 1.95 / sqrt(n).
     assert ks_uniform(samples, 0.2, 0.4) < 1.95 / math.sqrt(len(samples))
     observed = [seconds for _, seconds, _, _ in results]
+    drill_report("fault delay 0.2 s + uniform 0..0.2 s, 120 calls", {
+        "injected_mean_s": round(statistics.mean(samples), 4), "expected_mean_s": 0.3,
+        "injected_min_s": round(min(samples), 4), "injected_max_s": round(max(samples), 4),
+        "ks_statistic": round(ks_uniform(samples, 0.2, 0.4), 4),
+        "ks_critical_alpha_0.001": round(1.95 / math.sqrt(len(samples)), 4),
+        "client_mean_s": round(statistics.mean(observed), 4),
+        "client_minus_injected_mean_ms": round(1000 * statistics.mean(
+            seconds - delays[request_id] for request_id, seconds, _, _ in results), 2),
+    })
     assert min(observed) >= 0.2 and 0.25 < statistics.mean(observed) < 0.3 + 0.25
 
     # Health checks are never delayed unless asked.
@@ -120,13 +132,17 @@ def test_the_delay_is_the_fixed_part_plus_a_uniform_random_part(weather: Service
 @pytest.mark.parametrize(
     "weather", [dict(FAULT_ERROR_RATE="0.3", FAULT_ERROR_CODE="resource_exhausted")], indirect=True
 )
-def test_the_error_rate_and_code_are_the_configured_ones(weather: ServiceProcess) -> None:
+def test_the_error_rate_and_code_are_the_configured_ones(
+    weather: ServiceProcess, drill_report: Callable[[str, dict[str, Any]], None]
+) -> None:
     n = 400
     results = calls(weather.addr, n)
     failures = [error for _, _, code, error in results if error is not None]
     assert {error.code() for error in failures} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
     assert all("injected fault" in (error.details() or "") for error in failures)
     lo, hi = binomial_interval(n, 0.3)
+    drill_report("fault error rate 0.3 (RESOURCE_EXHAUSTED), 400 calls",
+                 {"failed": len(failures), "expected": 120, "interval_1e-6": [lo, hi]})
     assert lo <= len(failures) <= hi, f"{len(failures)} of {n} failed; expected {lo}..{hi} for rate 0.3"
     assert len([r for r in results if r[2] == "OK"]) == n - len(failures)
     # Each injected failure is logged and marked as one.

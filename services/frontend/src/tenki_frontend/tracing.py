@@ -40,7 +40,7 @@ REQUEST_ID_ATTRIBUTE = "tenki.request_id"
 _started: dict[int, TracerProvider] = {}
 
 
-# The same as tenki_weather.tracing's: the two services ship as separate wheels and share no code but the stubs.
+# As tenki_weather.tracing has it: the two services ship as separate wheels, sharing only the stubs.
 def sampler(name: str, ratio: float) -> Sampler:
     """OpenTelemetry's sampler for an OTEL_TRACES_SAMPLER name (config.Sampler) and its argument."""
     roots: dict[str, Sampler] = {

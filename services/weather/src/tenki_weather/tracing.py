@@ -48,7 +48,7 @@ REQUEST_ID_ATTRIBUTE = "tenki.request_id"
 CACHE_ATTRIBUTE = "tenki.cache.result"
 
 
-# The same as tenki_frontend.tracing's: the two services ship as separate wheels and share no code but the stubs.
+# As tenki_frontend.tracing has it: the two services ship as separate wheels, sharing only the stubs.
 def sampler(name: str, ratio: float) -> Sampler:
     """OpenTelemetry's sampler for an OTEL_TRACES_SAMPLER name (config.Sampler) and its argument."""
     roots: dict[str, Sampler] = {
