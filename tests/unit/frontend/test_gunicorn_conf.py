@@ -119,3 +119,17 @@ def test_a_zero_drain_stops_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     conf.when_ready(arbiter)
     arbiter.handle_term()
     assert events == ["graceful stop (draining=False)"]
+
+
+def test_tracing_starts_in_each_worker_after_the_fork_and_not_at_all_when_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tenki_frontend import tracing
+
+    conf = load_conf(monkeypatch, {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    # The hooks gunicorn calls in the worker (post_fork) and on its way out (worker_exit); nothing at import.
+    assert callable(conf.post_fork) and callable(conf.worker_exit)
+    assert tracing.provider() is None
+    conf.post_fork(SimpleNamespace(), SimpleNamespace())
+    assert tracing.provider() is None  # no endpoint: no SDK
+    conf.worker_exit(SimpleNamespace(), SimpleNamespace())

@@ -75,3 +75,21 @@ def test_the_packaged_gunicorn_config_uses_that_logger() -> None:
 
     # Resolved the way gunicorn resolves it at start-up, so a typo in the dotted path fails here.
     assert load_class(gunicorn_conf.logger_class, section="gunicorn.loggers") is json_logging.GunicornLogger
+
+
+def test_with_tracing_on_a_line_names_the_trace_and_span_it_was_written_in() -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    record = logging.LogRecord("tenki_frontend.access", logging.INFO, __file__, 1, "request", None, None)
+    context = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, False, TraceFlags(1))
+    with trace.use_span(NonRecordingSpan(context)):
+        traced = json.loads(json_logging.formatter(tracing=True).format(record))
+        untraced = json.loads(json_logging.formatter().format(record))
+    assert traced["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert traced["span_id"] == "b7ad6b7169203331"
+    assert "trace_id" not in untraced
+    outside = json.loads(json_logging.formatter(tracing=True).format(record))
+    assert outside["trace_id"] is None and outside["span_id"] is None
+    config = json_logging.logconfig_dict("INFO", tracing=True)
+    assert config["formatters"]["json"]["tracing"] is True

@@ -58,3 +58,20 @@ def test_the_key_is_redacted_wherever_it_appears(log_stream: io.StringIO) -> Non
 def test_any_appid_parameter_is_redacted_even_for_an_unknown_key(log_stream: io.StringIO) -> None:
     logging.getLogger("test").error("url: /data/2.5/weather?appid=someone-elses-key&zip=1")
     assert "someone-elses-key" not in log_stream.getvalue()
+
+
+def test_with_tracing_on_every_line_names_its_trace_and_span() -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    from tenki_weather.logs import RedactingJsonFormatter
+
+    record = logging.LogRecord("tenki_weather.rpc", logging.INFO, __file__, 1, "rpc", None, None)
+    context = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, False, TraceFlags(1))
+    with trace.use_span(NonRecordingSpan(context)):
+        traced = json.loads(RedactingJsonFormatter([], tracing=True).format(record))
+        untraced = json.loads(RedactingJsonFormatter([]).format(record))
+    assert (traced["trace_id"], traced["span_id"]) == ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    assert "trace_id" not in untraced and "span_id" not in untraced
+    outside = json.loads(RedactingJsonFormatter([], tracing=True).format(record))
+    assert outside["trace_id"] is None
