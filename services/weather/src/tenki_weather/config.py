@@ -10,7 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from limits import parse_many
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 
@@ -39,6 +40,11 @@ class WeatherSettings(BaseModel):
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
+    # Fairness (caller_limits.py): lookups that miss the cache, per gRPC caller (x-client-id or peer
+    # address), in the `limits` notation; ids listed (comma-separated) in the exemption are not counted.
+    grpc_rate_limit_upstream: str = Field("30/minute", alias="GRPC_RATE_LIMIT_UPSTREAM", min_length=1)
+    grpc_rate_limit_exempt: str = Field("tenki-frontend", alias="GRPC_RATE_LIMIT_EXEMPT")
+
     # Server.
     host: str = Field("0.0.0.0", alias="WEATHER_HOST", min_length=1)
     port: int = Field(50051, alias="WEATHER_PORT", ge=0, le=65535)
@@ -50,6 +56,15 @@ class WeatherSettings(BaseModel):
     # checks and load balancers see it before the listener closes.
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("grpc_rate_limit_upstream")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be a rate limit such as 30/minute or 30/minute;300/hour") from None
+        return value
 
     @property
     def provider(self) -> Literal["demo", "owm"]:
