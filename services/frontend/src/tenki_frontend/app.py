@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tenki.weather.v1 import weather_pb2
 
-from . import errors, metrics, presenters, request_id, security
+from . import errors, limiting, metrics, presenters, proxies, request_id, security
 from . import logging as json_logging
 from .config import FrontendSettings
 from .errors import METHOD_NOT_ALLOWED, NOT_FOUND_PAGE, UNEXPECTED, FrontendError
@@ -53,6 +53,8 @@ def create_app(
 
     request_id.init_app(app)
     security.init_app(app)
+    proxies.init_app(app, settings.trusted_proxy_hops)
+    limiting.init_app(app, settings)
     _init_access_log(app)
     _init_error_handlers(app)
 
@@ -73,8 +75,15 @@ def fetch_weather(parsed: Parsed) -> weather_pb2.GetCurrentWeatherResponse:
     """The weather for a parsed question; FrontendError for bad input or the service's error status."""
     if parsed.query is None:
         raise errors.invalid_input(parsed.errors)
+    question = parsed.query.to_request()
+
+    def ask(cache_only: bool) -> weather_pb2.GetCurrentWeatherResponse:
+        question.cache_only = cache_only
+        return weather_client().get_current_weather(question, request_id.current())
+
     try:
-        return weather_client().get_current_weather(parsed.query.to_request(), request_id.current())
+        # The client's limit on lookups that miss the cache (limiting.py) wraps the call.
+        return limiting.upstream_limited(ask)
     except grpc.RpcError as exc:
         raise errors.from_rpc_error(exc) from None
 
