@@ -137,6 +137,12 @@ topologySpreadConstraints:
 {{- printf "%s.%s.svc:%d" (include "tenki.componentName" (dict "root" . "component" "weather")) .Release.Namespace (int .Values.weather.grpcPort) }}
 {{- end }}
 
+{{/* TRUSTED_PROXY_HOPS: the value set, or (-1) one hop behind the chart's Gateway route or Ingress, else 0. */}}
+{{- define "tenki.trustedProxyHops" -}}
+{{- $hops := int .Values.frontend.rateLimit.trustedProxyHops -}}
+{{- if ge $hops 0 }}{{ $hops }}{{ else if or .Values.httpRoute.enabled .Values.ingress.enabled }}1{{ else }}0{{ end }}
+{{- end }}
+
 {{/* The name of the Secret holding the OWM key, or "" in demo mode. */}}
 {{- define "tenki.owmSecretName" -}}
 {{- if .Values.owm.existingSecret }}
@@ -186,6 +192,10 @@ env:
     value: {{ $v.cache.maxEntries | quote }}
   - name: STALE_IF_ERROR_SECONDS
     value: {{ $v.cache.staleIfErrorSeconds | quote }}
+  - name: GRPC_RATE_LIMIT_UPSTREAM
+    value: {{ $v.rateLimit.upstream | quote }}
+  - name: GRPC_RATE_LIMIT_EXEMPT
+    value: {{ $v.rateLimit.exempt | quote }}
   - name: WEATHER_HOST
     value: "0.0.0.0"
   - name: WEATHER_PORT
@@ -253,6 +263,23 @@ env:
     value: {{ $v.shutdownDrainSeconds | quote }}
   - name: LOG_LEVEL
     value: {{ $v.logLevel | quote }}
+  - name: RATE_LIMIT_DEFAULT
+    value: {{ $v.rateLimit.default | quote }}
+  - name: RATE_LIMIT_UPSTREAM
+    value: {{ $v.rateLimit.upstream | quote }}
+  - name: TRUSTED_PROXY_HOPS
+    value: {{ include "tenki.trustedProxyHops" . | quote }}
+  {{- with $v.rateLimit.redisUrl }}
+  - name: REDIS_URL
+    value: {{ . | quote }}
+  {{- end }}
+  {{- with $v.rateLimit.redisPasswordSecret }}
+  - name: REDIS_PASSWORD
+    valueFrom:
+      secretKeyRef:
+        name: {{ . }}
+        key: {{ $v.rateLimit.redisPasswordKey }}
+  {{- end }}
 startupProbe:
   httpGet:
     path: /healthz
