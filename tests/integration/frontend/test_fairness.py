@@ -95,6 +95,24 @@ def test_probes_and_static_files_never_429_and_the_log_names_the_client(fair_sta
     assert 'tenki_frontend_rate_limited_requests_total{limit="upstream"}' in metrics
 
 
+def test_the_shared_upstream_budget_outlasts_an_abusive_client(
+    owm: OwmStandIn, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a budget of 30 upstream calls, a script of 60 new codes spends 10; 15 other people all get 200."""
+    weather_env = {
+        "WEATHER_PROVIDER": "owm", "OWM_API_KEY": STANDIN_KEY, "OWM_BASE_URL": owm.base_url,
+        "OWM_TIMEOUT_SECONDS": "2", "OWM_RATE_LIMIT_PER_MINUTE": "30",
+    }  # fmt: skip
+    frontend_env = {"RATE_LIMIT_UPSTREAM": "10/minute", "TRUSTED_PROXY_HOPS": "1", "GUNICORN_WORKERS": "1"}
+    with LocalStack(weather_env, frontend_env, log_dir=tmp_path_factory.mktemp("budget-stack")) as stack:
+        script = [get(stack.url, f"/api/v1/weather?zip={code}", "198.51.100.50").status_code
+                  for code in codes(60, start=60000)]
+        people = [get(stack.url, f"/weather?zip={70000 + n}", f"203.0.113.{20 + n}").status_code
+                  for n in range(15)]
+    assert script == [200] * 10 + [429] * 50
+    assert people == [200] * 15
+
+
 @pytest.fixture(scope="module")
 def shared(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
