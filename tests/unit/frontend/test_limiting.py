@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from stack import free_port
 
+from limits.storage import storage_from_string as limits_storage_from_string
+
 from tenki.weather.v1 import weather_pb2
 from tenki_frontend import create_app, limiting
 from tenki_frontend.config import FrontendSettings
@@ -206,3 +208,18 @@ def test_redis_options_are_short_timeouts_and_the_password() -> None:
     assert options["socket_timeout"] <= 0.5 and options["socket_connect_timeout"] <= 0.5
     assert options["retry"].get_retries() == 0
     assert limiting.storage_options(FrontendSettings.from_env({})) == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "storage"),
+    [
+        ("", "memory://"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("rediss://:pw@cache.example:6380/1", "rediss://:pw@cache.example:6380/1"),
+        ("unix:///run/redis/redis.sock?db=0", "redis+unix:///run/redis/redis.sock?db=0"),
+    ],
+)
+def test_every_redis_url_form_of_the_fleet_contract_is_a_storage(url: str, storage: str) -> None:
+    settings = FrontendSettings.from_env({"REDIS_URL": url})
+    assert limiting.storage_uri(settings) == storage
+    limits_storage_from_string(storage)  # accepted by `limits` (no connection is made yet)

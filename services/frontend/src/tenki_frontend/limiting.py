@@ -76,6 +76,15 @@ def client_key() -> str:
     return request.remote_addr or "unknown"
 
 
+def storage_uri(settings: FrontendSettings) -> str:
+    """The `limits` storage for REDIS_URL (redis://, rediss://, unix://), or memory:// without one."""
+    url = settings.redis_url
+    if not url:
+        return "memory://"
+    # REDIS_URL is redis-py's notation (shared with the weather service); `limits` spells a socket redis+unix.
+    return "redis+" + url if url.startswith("unix://") else url
+
+
 def storage_options(settings: FrontendSettings) -> dict[str, Any]:
     """redis-py options: short timeouts and no retries, so a dead Redis costs a request little."""
     if not settings.redis_url:
@@ -196,7 +205,7 @@ def init_app(app: Flask, settings: FrontendSettings) -> Limiter:
     limiter = Limiter(
         client_key,
         application_limits=[settings.rate_limit_default],
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=storage_uri(settings),
         storage_options=cast(dict[str, "str | int"], storage_options(settings)),
         strategy="moving-window",
         in_memory_fallback_enabled=True,
