@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from stack import LocalStack, ServiceProcess, start_frontend, start_weather
 
@@ -167,3 +168,12 @@ def test_with_redis_stopped_pages_keep_answering(
     finally:
         redis_server.start()
     assert all(frontend.running() for frontend in shared)
+    # Redis is back: the frontends find it again by themselves (Flask-Limiter re-checks with a back-off of
+    # at most 32 s) and count there once more; bounded at 60 s.
+    store = redis.Redis.from_url(redis_server.url, socket_timeout=1)
+    deadline = time.monotonic() + 60
+    while not store.keys("LIMITS*") and time.monotonic() < deadline:
+        for url in urls:
+            get(url, "/", "198.51.100.60")
+        time.sleep(0.5)
+    assert store.keys("LIMITS*"), "the frontends did not return to Redis within 60 s"
