@@ -1,6 +1,6 @@
 """`make load`: run Locust headless against tenki and exit non-zero when the SLO is missed.
 
-Without LOAD_HOST it starts a local stack (scripts/stack.py: the weather service in demo mode and
+Without LOAD_HOST it starts a local stack (scripts/tenki_stack: the weather service in demo mode and
 the frontend, on free 127.0.0.1 ports) for the run and stops it afterwards; with LOAD_HOST it
 loads that site (a cluster's Gateway, say) and, when LOAD_GRPC_ADDR is set too, its gRPC API.
 The verdict is Locust's own: the locustfile's quitting hook sets the exit code from Locust's
@@ -32,14 +32,14 @@ def target(host: str, grpc_addr: str, log_dir: Path) -> Iterator[tuple[str, str]
         yield host.rstrip("/"), grpc_addr
         return
     sys.path.insert(0, str(ROOT / "scripts"))
-    import stack  # scripts/stack.py: the local stack's launcher (the frontend engineer's)
+    import tenki_stack  # scripts/tenki_stack: the services as processes, shared with make run and the tests
 
     # The services' JSON logs go to files: their lines would drown Locust's summary.
     print(f"load: starting a local stack (demo data) on free ports; logs in {log_dir}", flush=True)
     # One trusted proxy hop, as behind the chart's Gateway: each Locust user's X-Forwarded-For entry is
     # its own client address, so the per-client limits count each simulated person alone.
     frontend_env = {"TRUSTED_PROXY_HOPS": "1"}
-    with stack.LocalStack({"WEATHER_PROVIDER": "demo"}, frontend_env, log_dir=log_dir) as local:
+    with tenki_stack.LocalStack({"WEATHER_PROVIDER": "demo"}, frontend_env, log_dir=log_dir) as local:
         print(f"load: local stack up: {local.url} (gRPC {local.weather_addr})", flush=True)
         yield local.url.rstrip("/"), local.weather_addr
     print("load: local stack stopped", flush=True)

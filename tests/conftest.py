@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-# Shared fixtures live in tests/support; `pythonpath` in setup.cfg puts tests/ and scripts/ on sys.path.
+# Shared fixtures live in tests/support; `pythonpath` in setup.cfg puts tests/ and scripts/ (for tenki_stack)
+# on sys.path.
 pytest_plugins = ["support.owm_fixtures", "support.stack_fixtures", "support.redis_server"]
 
 SUITES = ("unit", "integration", "web", "deploy", "cluster", "reliability", "acceptance")

@@ -1,7 +1,7 @@
 """The installed commands serve the whole stack: pages with their styles and icons, the API, the client.
 
 These requests need the templates, static files and stubs from the wheels; the services are started from
-this environment's console scripts (scripts/stack.py finds them beside this Python).
+this environment's console scripts (tenki_stack finds them beside this Python).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stack import LocalStack
+from tenki_stack import LocalStack
 
 TIMEOUT = 30  # seconds per request: generous, the machine is shared
 

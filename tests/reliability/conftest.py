@@ -1,6 +1,6 @@
 """Fixtures of the reliability drills: whole stacks (weather service + frontend) as real processes.
 
-Each stack runs the installed console scripts through scripts/stack.py on free 127.0.0.1 ports, so the
+Each stack runs the installed console scripts through scripts/tenki_stack on free 127.0.0.1 ports, so the
 drills exercise exactly what `make run` and the images run. Stacks that several tests can share are
 module-scoped: starting gunicorn and the gRPC server costs seconds on a loaded machine.
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-import stack
+import tenki_stack
 from hypothesis import HealthCheck, settings
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 LOCALHOST = "127.0.0.1"
@@ -39,7 +39,7 @@ WEATHER_SERVICE_NAME = "tenki.weather.v1.WeatherService"
 
 
 # The JSON objects among the lines of a service's captured stdout; other lines are skipped.
-json_lines = stack.json_records
+json_lines = tenki_stack.json_records
 
 
 def records_with(records: Iterable[dict[str, Any]], value: str) -> list[dict[str, Any]]:
@@ -49,7 +49,7 @@ def records_with(records: Iterable[dict[str, Any]], value: str) -> list[dict[str
 
 def port_open(port: int) -> bool:
     """True while something accepts TCP connections on 127.0.0.1:port (the listener is open)."""
-    return stack.port_in_use(port, LOCALHOST)
+    return tenki_stack.port_in_use(port, LOCALHOST)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -223,15 +223,15 @@ class Poller:
         self._thread.join(10)
 
 
-free_port = stack.free_port
+free_port = tenki_stack.free_port
 
 
-def output_of(service: stack.ServiceProcess) -> str:
-    """What a service wrote to stdout and stderr so far (stack.py captures both into one file)."""
+def output_of(service: tenki_stack.ServiceProcess) -> str:
+    """What a service wrote to stdout and stderr so far (tenki_stack captures both into one file)."""
     return service.output()
 
 
-def wait_exit(service: stack.ServiceProcess, timeout: float) -> int | None:
+def wait_exit(service: tenki_stack.ServiceProcess, timeout: float) -> int | None:
     """Wait up to `timeout` seconds for the service to exit on its own; its exit code, or None."""
     wait_until(lambda: not service.running(), timeout, interval=0.05)
     return service.returncode
@@ -300,10 +300,10 @@ def start_stack(
     weather_env = {**UNLIMITED, **weather_env}
     frontend_env = {**UNLIMITED, "WEATHER_DEADLINE_SECONDS": "8", **(frontend_env or {})}
     metrics_port = free_port()
-    weather = stack.start_weather(weather_env, port=free_port(), metrics_port=metrics_port)
+    weather = tenki_stack.start_weather(weather_env, port=free_port(), metrics_port=metrics_port)
     if exits is not None:
         exits.callback(weather.stop)
-    frontend = stack.start_frontend(frontend_env, port=free_port(), weather_addr=weather.addr)
+    frontend = tenki_stack.start_frontend(frontend_env, port=free_port(), weather_addr=weather.addr)
     if exits is not None:
         exits.callback(frontend.stop)
     return Stack(weather, frontend, weather_env, frontend_env, owm, metrics_port)

@@ -22,8 +22,8 @@ from typing import Any
 import grpc
 import pytest
 import requests
-import stack
-from support.owm_standin import OwmStandIn
+from tenki_stack import ServiceProcess, start_frontend, start_weather
+from tenki_stack.owm_standin import OwmStandIn
 
 import drills
 from drills import EventLog, Poller, SteadyLoad, canary_key, free_port, owm_env, tally
@@ -70,7 +70,7 @@ def order(events: EventLog, first: str, then: str) -> None:
 
 
 def sigterm_under_load(
-    service: stack.ServiceProcess,
+    service: ServiceProcess,
     owm: OwmStandIn,
     call: Callable[[int, int], tuple[str, str]],
     success: str,
@@ -116,9 +116,9 @@ def test_weather_service_sigterm_under_load(slow_owm: OwmStandIn, drill_report: 
     port = free_port()
     events = EventLog()
     with ExitStack() as exits:
-        weather = stack.start_weather(env, port=port, metrics_port=free_port())
+        weather = start_weather(env, port=port, metrics_port=free_port())
         exits.callback(weather.kill)
-        frontend = stack.start_frontend(
+        frontend = start_frontend(
             {"WEATHER_DEADLINE_SECONDS": "8"}, port=free_port(), weather_addr=weather.addr
         )
         exits.callback(frontend.stop)
@@ -150,9 +150,9 @@ def test_frontend_sigterm_under_load(slow_owm: OwmStandIn, drill_report: Report)
     port = free_port()
     events = EventLog()
     with ExitStack() as exits:
-        weather = stack.start_weather(env, port=free_port(), metrics_port=free_port())
+        weather = start_weather(env, port=free_port(), metrics_port=free_port())
         exits.callback(weather.stop)
-        frontend = stack.start_frontend(
+        frontend = start_frontend(
             {
                 "WEATHER_DEADLINE_SECONDS": "8", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4",
                 "SHUTDOWN_DRAIN_SECONDS": "3",  # generous: the pollers share 2 busy cores

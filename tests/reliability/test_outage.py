@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-import stack
+from tenki_stack import start_frontend, start_weather
 
 import drills
 from drills import SteadyLoad, free_port, tally
@@ -35,9 +35,9 @@ def test_weather_outage_under_load(drill_report: Callable[[str, dict[str, Any]],
     weather_env = {"WEATHER_PROVIDER": "demo", "LOG_LEVEL": "WARNING"}
     weather_port, metrics_port = free_port(), free_port()
     with ExitStack() as exits:
-        services = {"weather": stack.start_weather(weather_env, port=weather_port, metrics_port=metrics_port)}
+        services = {"weather": start_weather(weather_env, port=weather_port, metrics_port=metrics_port)}
         exits.callback(lambda: services["weather"].stop())
-        frontend = stack.start_frontend(
+        frontend = start_frontend(
             {**drills.UNLIMITED, "WEATHER_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}, port=free_port(),
             weather_addr=services["weather"].addr,
         )
@@ -63,7 +63,7 @@ def test_weather_outage_under_load(drill_report: Callable[[str, dict[str, Any]],
             services["weather"].kill()
             time.sleep(OUTAGE_SECONDS)
             t_restart = time.monotonic()
-            services["weather"] = stack.start_weather(
+            services["weather"] = start_weather(
                 weather_env, port=weather_port, metrics_port=metrics_port
             )
             t_ready = time.monotonic()

@@ -20,7 +20,7 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from support.owm_standin import FAULTS, OwmStandIn
+from tenki_stack.owm_standin import FAULTS, OwmStandIn
 
 import drills
 from drills import canary_key, owm_env, start_stack

@@ -1,9 +1,9 @@
 """Upstream fault matrix: every way OpenWeatherMap can fail, seen from every surface a user has.
 
-For each fault the OWM stand-in injects we check what a user of each surface sees: the gRPC status code,
-the frontend's HTTP status and page text, the JSON API's error body, and the weather service's JSON log
-line for that request (found by its request id). Then the same faults with a cached entry present: the
-stale entry is served and marked stale, and no error reaches the user.
+For each fault of the upstream fault table (support.upstream_faults) we check what a user of each surface
+sees: the gRPC status code, the frontend's HTTP status and page text, the JSON API's error body, and the
+weather service's JSON log line for that request (found by its request id). Then the same faults with a
+cached entry present: the stale entry is served and marked stale, and no error reaches the user.
 """
 
 from __future__ import annotations
@@ -13,44 +13,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 
 import grpc
 import pytest
 import requests
-from support.owm_standin import OwmStandIn, refused_base_url
+from support.upstream_faults import FAULTS, FROM_STANDIN, Outcome
+from tenki_stack.owm_standin import OwmStandIn, refused_base_url
 
 import drills
 from drills import Stack, canary_key, owm_env, start_stack
 
-
-@dataclass(frozen=True)
-class Expected:
-    """What each surface shows for one upstream fault."""
-
-    grpc_code: grpc.StatusCode
-    http_status: int
-    page_text: str  # a phrase the error page shows (case-insensitive)
-    api_code: str  # the JSON API's error.code
-
-
-UNAVAILABLE = Expected(grpc.StatusCode.UNAVAILABLE, 503, "weather service unavailable", "unavailable")
-FAULTS: dict[str, Expected] = {
-    "401": Expected(
-        grpc.StatusCode.FAILED_PRECONDITION, 503, "weather service misconfigured", "misconfigured"
-    ),
-    "404": Expected(grpc.StatusCode.NOT_FOUND, 404, "postal code not found", "not_found"),
-    "404-in-body": Expected(grpc.StatusCode.NOT_FOUND, 404, "postal code not found", "not_found"),
-    "429": Expected(grpc.StatusCode.RESOURCE_EXHAUSTED, 503, "too busy right now", "rate_limited"),
-    "500": UNAVAILABLE,
-    "502": UNAVAILABLE,
-    "503": UNAVAILABLE,
-    "slow": UNAVAILABLE,
-    "refused": UNAVAILABLE,
-    "malformed": UNAVAILABLE,
-    "empty": UNAVAILABLE,
-}
-STANDIN_FAULTS = [kind for kind in FAULTS if kind != "refused"]
 
 _zips = itertools.count(10001)
 
@@ -93,7 +65,7 @@ def refused_stack() -> Iterator[Stack]:
         yield start_stack(owm_env(refused_base_url(), canary_key()), exits=exits)
 
 
-def observe_fault(s: Stack, expected: Expected) -> None:
+def observe_fault(s: Stack, expected: Outcome) -> None:
     """Ask each surface for a fresh postal code and check what each shows for the injected fault."""
     # gRPC, called directly.
     rid = request_id()
@@ -140,12 +112,12 @@ def observe_fault(s: Stack, expected: Expected) -> None:
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("kind", STANDIN_FAULTS)
+@pytest.mark.parametrize("kind", FROM_STANDIN)
 def test_fault_without_cache(kind: str, fault_stack: Stack, owm: OwmStandIn) -> None:
     owm.set_fault(kind)
     try:
         before = owm.request_count
-        observe_fault(fault_stack, FAULTS[kind])
+        observe_fault(fault_stack, FAULTS[kind].outcome)
         assert owm.request_count > before, "the fault came from the stand-in, not from validation"
     finally:
         owm.clear_fault()
@@ -153,7 +125,7 @@ def test_fault_without_cache(kind: str, fault_stack: Stack, owm: OwmStandIn) -> 
 
 @pytest.mark.timeout(180)
 def test_connection_refused_without_cache(refused_stack: Stack) -> None:
-    observe_fault(refused_stack, FAULTS["refused"])
+    observe_fault(refused_stack, FAULTS["refused"].outcome)
 
 
 def prime(s: Stack, postal_code: str) -> None:
@@ -187,7 +159,7 @@ def observe_stale(s: Stack, postal_code: str) -> None:
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("kind", STANDIN_FAULTS)
+@pytest.mark.parametrize("kind", FROM_STANDIN)
 def test_fault_with_stale_entry(kind: str, stale_stack: Stack, owm: OwmStandIn) -> None:
     postal_code = fresh_zip()
     owm.clear_fault()

@@ -1,4 +1,4 @@
-"""Fixtures around the OpenWeatherMap stand-in server (support.owm_standin)."""
+"""Fixtures around the OpenWeatherMap stand-in server (tenki_stack.owm_standin)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 
 # The key the weather tests give the service (the stand-in accepts any); a fake, recognisable in any leak.
 STANDIN_API_KEY = "standin-test-key-0123456789abcdef"

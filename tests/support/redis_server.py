@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stack import free_port
+from tenki_stack import free_port
 
 START_TIMEOUT = 20.0
 

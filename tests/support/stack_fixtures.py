@@ -1,4 +1,4 @@
-"""Fixtures that start tenki's services as real processes on free 127.0.0.1 ports (scripts/stack.py).
+"""Fixtures that start tenki's services as real processes on free 127.0.0.1 ports (scripts/tenki_stack).
 
 - `local_stack`: the weather service on the demo provider plus the frontend (session-wide; starting
   gunicorn and the gRPC server costs seconds on a loaded machine). The demo provider knows every
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from stack import LocalStack
+from tenki_stack import LocalStack
 
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 
 STANDIN_KEY = "stack-standin-key-0123456789abcdef"
 

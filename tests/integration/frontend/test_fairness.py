@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from stack import LocalStack, ServiceProcess, start_frontend, start_weather
+from tenki_stack import LocalStack, ServiceProcess, start_frontend, start_weather
 
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 from support.redis_server import RedisServer
 from support.stack_fixtures import STANDIN_KEY
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from stack import ServiceProcess, free_port, start_frontend, start_weather
+from tenki_stack import ServiceProcess, free_port, start_frontend, start_weather
 
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 from support.stack_fixtures import STANDIN_KEY
 
 WAIT = 60.0  # bounded waits: the frontend's channel reconnects with a backoff of at most 2 s

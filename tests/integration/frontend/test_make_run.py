@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from stack import free_port, port_in_use
+from tenki_stack import free_port, port_in_use
 
 RUNNER = Path(__file__).resolve().parents[3] / "scripts" / "stack.py"
 START_SECONDS = 120  # bounded; generous for a loaded 2-core machine

@@ -9,7 +9,7 @@ import pytest
 from weather_servers import Client, StartServer
 
 from support.owm_fixtures import STANDIN_API_KEY
-from support.owm_standin import OwmStandIn
+from tenki_stack.owm_standin import OwmStandIn
 from tenki_weather.config import WeatherSettings
 from tenki_weather.server import WeatherServer
 

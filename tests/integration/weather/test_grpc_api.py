@@ -13,9 +13,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2
-from weather_servers import DEADLINE, Client, StartServer, free_port
+from tenki_stack import free_port
+from weather_servers import DEADLINE, Client, StartServer
 
-from tenki_weather.errors import field_violations
+from tenki_weather.cli import field_violations
 
 
 def test_a_demo_answer_is_complete(demo_client: Client) -> None:

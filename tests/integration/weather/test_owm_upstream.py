@@ -10,7 +10,9 @@ from tenki.weather.v1 import weather_pb2
 from weather_servers import Client, StartServer
 
 from support.owm_fixtures import STANDIN_API_KEY
-from support.owm_standin import OwmStandIn, refused_base_url
+from support.upstream_faults import FAULTS, FROM_STANDIN
+from tenki_stack.owm_standin import OwmStandIn, refused_base_url
+from tenki_weather.owm import OwmProvider
 
 
 def test_an_answer_comes_from_openweathermap_through_pyowm(
@@ -25,28 +27,14 @@ def test_an_answer_comes_from_openweathermap_through_pyowm(
     assert sent["zip"] == "94040,us" and sent["APPID"] == STANDIN_API_KEY
 
 
-FAULTS = [
-    ("401", grpc.StatusCode.FAILED_PRECONDITION),
-    ("404", grpc.StatusCode.NOT_FOUND),
-    ("404-in-body", grpc.StatusCode.NOT_FOUND),
-    ("429", grpc.StatusCode.RESOURCE_EXHAUSTED),
-    ("500", grpc.StatusCode.UNAVAILABLE),
-    ("502", grpc.StatusCode.UNAVAILABLE),
-    ("503", grpc.StatusCode.UNAVAILABLE),
-    ("slow", grpc.StatusCode.UNAVAILABLE),
-    ("malformed", grpc.StatusCode.UNAVAILABLE),
-    ("empty", grpc.StatusCode.UNAVAILABLE),
-]
-
-
-@pytest.mark.parametrize(("fault", "code"), FAULTS, ids=[fault for fault, _ in FAULTS])
+@pytest.mark.parametrize("fault", FROM_STANDIN)
 def test_each_upstream_fault_has_its_status_code(
-    owm_client: Client, owm_standin: OwmStandIn, fault: str, code: grpc.StatusCode
+    owm_client: Client, owm_standin: OwmStandIn, fault: str
 ) -> None:
     owm_standin.set_fault(fault)
     with pytest.raises(grpc.RpcError) as caught:
         owm_client.weather("94040", "us")
-    assert caught.value.code() is code
+    assert caught.value.code() is FAULTS[fault].outcome.grpc_code
     assert STANDIN_API_KEY not in caught.value.details()
     assert "Traceback" not in caught.value.details()
     assert owm_standin.request_count == 1
@@ -58,8 +46,23 @@ def test_connection_refused_is_unavailable(start_server: StartServer) -> None:
     )
     with pytest.raises(grpc.RpcError) as caught:
         client.weather("94040")
-    assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert caught.value.code() is FAULTS["refused"].outcome.grpc_code
     assert "could not connect" in caught.value.details()
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_pyowm_raises_what_the_fault_table_says(owm_standin: OwmStandIn, fault: str) -> None:
+    # The unit tests map the table's PyOWM errors; here PyOWM itself meets each fault over HTTP.
+    if fault == "refused":
+        base_url = refused_base_url()
+    else:
+        base_url = owm_standin.base_url
+        owm_standin.set_fault(fault)
+    manager = OwmProvider(STANDIN_API_KEY, base_url, 1)._manager
+    with pytest.raises(Exception) as caught:
+        manager.weather_at_zip_code("94040", "us")
+    # Exactly the class: PyOWM's errors subclass APIRequestError, which would match them all.
+    assert type(caught.value) is type(FAULTS[fault].pyowm_error)
 
 
 def test_an_unknown_postal_code_is_not_found(owm_client: Client) -> None:

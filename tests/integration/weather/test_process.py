@@ -19,7 +19,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from weather_servers import DEADLINE
 
 from support.owm_fixtures import STANDIN_API_KEY
-from support.owm_standin import OwmStandIn, refused_base_url
+from tenki_stack.owm_standin import OwmStandIn, refused_base_url
 from tenki_weather import cli
 from tenki_weather.config import env_var_names
 

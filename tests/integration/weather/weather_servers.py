@@ -1,8 +1,7 @@
-"""Helpers of the weather integration tests: free ports, a client over a real channel, StartServer."""
+"""Helpers of the weather integration tests: a client over a real channel, StartServer."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,12 +13,6 @@ from tenki_weather.server import WeatherServer
 # Generous: the machine is shared with other suites; nothing here is a timing assertion.
 DEADLINE = 30.0
 Response = weather_pb2.GetCurrentWeatherResponse
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

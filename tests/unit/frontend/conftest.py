@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -9,7 +11,7 @@ from fakes import NOW_SECONDS, FakeHealthStub, FakeWeatherStub
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tenki_frontend import create_app
+from tenki_frontend import create_app, draining
 from tenki_frontend.config import FrontendSettings
 from tenki_frontend.weather_client import Stubs, WeatherClient
 
@@ -35,8 +37,8 @@ def settings() -> FrontendSettings:
 def app(
     settings: FrontendSettings, weather_stub: FakeWeatherStub, health_stub: FakeHealthStub
 ) -> Flask:
-    stubs = Stubs(weather_stub, health_stub)
-    client = WeatherClient("fake:0", settings.weather_deadline_seconds, stubs=stubs)
+    stubs = Stubs(weather_stub.GetCurrentWeather, health_stub.Check)
+    client = WeatherClient("fake:0", settings.weather_deadline_seconds, connect=lambda target: stubs)
     app = create_app(settings, client, clock=lambda: NOW)
     app.testing = True
     return app
@@ -45,3 +47,13 @@ def app(
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def shutdown_flag(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A shutdown-drain flag of the test's own: a drain begun in the test ends with it.
+
+    In a real process the drain never ends (the process stops), so draining.py has no way to clear it.
+    """
+    monkeypatch.setattr(draining, "_flag", mmap.mmap(-1, 1))
+    yield

@@ -105,7 +105,7 @@ class FakeWeatherStub:
     error: grpc.RpcError | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def GetCurrentWeather(  # noqa: N802 -- the stub's method name
+    def GetCurrentWeather(
         self, request: Any, timeout: float | None = None, metadata: Any = None
     ) -> Any:
         self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})
@@ -122,7 +122,7 @@ class FakeHealthStub:
     error: grpc.RpcError | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def Check(  # noqa: N802 -- the stub's method name
+    def Check(
         self, request: Any, timeout: float | None = None, metadata: Any = None
     ) -> Any:
         self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})

@@ -53,3 +53,20 @@ def test_env_var_names_are_the_documented_ones() -> None:
         "SHUTDOWN_DRAIN_SECONDS", "RATE_LIMIT_DEFAULT", "RATE_LIMIT_UPSTREAM", "TRUSTED_PROXY_HOPS",
         "REDIS_URL", "REDIS_PASSWORD",
     }
+
+
+def test_the_process_environment_is_read_by_default_and_only_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTEND_PORT", "9999")
+    monkeypatch.setenv("LOG_LEVEL", "")
+    assert FrontendSettings.from_env().port == 9999
+    assert FrontendSettings.from_env().log_level == "INFO"
+    # A mapping given is the whole environment: nothing of the shell that runs the tests leaks in.
+    assert FrontendSettings.from_env({}).port == 8080
+
+
+def test_every_bad_variable_is_named_in_one_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        FrontendSettings.from_env({"FRONTEND_PORT": "http", "GUNICORN_WORKERS": "0", "WEATHER_ADDR": "ok:1"})
+    message = str(caught.value)
+    assert message.startswith("invalid configuration: ")
+    assert "FRONTEND_PORT" in message and "GUNICORN_WORKERS" in message and "WEATHER_ADDR" not in message

@@ -12,7 +12,7 @@ from conftest import NOW
 from fakes import FakeHealthStub, FakeRpcError, bad_request, sample_reply
 from flask import Flask
 from flask.testing import FlaskClient
-from stack import free_port
+from tenki_stack import free_port
 
 from limits.storage import storage_from_string as limits_storage_from_string
 
@@ -62,7 +62,8 @@ def stub() -> CachingStub:
 def make_app(stub: CachingStub) -> Callable[..., Flask]:
     def make(**env: str) -> Flask:
         settings = FrontendSettings.from_env(env)
-        client = WeatherClient("fake:0", 1.0, stubs=Stubs(stub, FakeHealthStub()))
+        stubs = Stubs(stub.GetCurrentWeather, FakeHealthStub().Check)
+        client = WeatherClient("fake:0", 1.0, connect=lambda target: stubs)
         app = create_app(settings, client, clock=lambda: NOW)
         app.testing = True
         return app

@@ -91,11 +91,6 @@ def test_every_icon_the_mapping_names_exists() -> None:
         assert (icons / f"{name}.svg").is_file(), name
 
 
-def test_unit_labels() -> None:
-    assert presenters.TEMPERATURE_LABELS == {"metric": "°C", "imperial": "°F", "standard": "K"}
-    assert presenters.SPEED_LABELS["imperial"] == "mph" and presenters.SPEED_LABELS["metric"] == "m/s"
-
-
 @pytest.mark.parametrize(("value", "rounded"), [(18.4, 18), (18.5, 19), (-0.4, 0), (-0.5, -1), (-7.6, -8)])
 def test_temperatures_round_half_away_from_zero(value: float, rounded: int) -> None:
     assert presenters._round(value) == rounded

@@ -185,7 +185,7 @@ def test_weather_service_failures_are_explained_pages_not_500s(
 def test_an_unexpected_exception_is_a_plain_500_page_without_a_traceback(
     client: FlaskClient, weather_stub: FakeWeatherStub
 ) -> None:
-    weather_stub.error = RuntimeError("secret internals")  # type: ignore[assignment]
+    weather_stub.error = RuntimeError("secret internals")
     reply = client.get("/weather?zip=94040")
     text = text_of(reply.get_data(as_text=True))
     assert reply.status_code == 500

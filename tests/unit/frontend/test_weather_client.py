@@ -12,38 +12,35 @@ from tenki_frontend import weather_client
 from tenki_frontend.weather_client import WeatherClient
 
 
-class RecordingFactory:
-    """A channel factory that makes real (lazy, unconnected) channels and counts them."""
+class RecordingConnect:
+    """Makes real stubs (on lazy, unconnected channels) and records each connection's target."""
 
     def __init__(self) -> None:
-        self.channels: list[grpc.Channel] = []
+        self.targets: list[str] = []
 
-    def __call__(self, target: str) -> grpc.Channel:
-        channel = weather_client.default_channel(target)
-        self.channels.append(channel)
-        return channel
+    def __call__(self, target: str) -> weather_client.Stubs:
+        self.targets.append(target)
+        return weather_client.connect(target)
 
 
 def test_the_channel_is_made_on_first_use_not_at_construction() -> None:
-    factory = RecordingFactory()
-    client = WeatherClient("127.0.0.1:1", 2.0, channel_factory=factory)
-    assert factory.channels == []
+    connect = RecordingConnect()
+    client = WeatherClient("127.0.0.1:1", 2.0, connect=connect)
+    assert connect.targets == []
     first = client.stubs()
     assert client.stubs() is first
-    assert len(factory.channels) == 1
-    client.close()
+    assert connect.targets == ["127.0.0.1:1"]
 
 
 def test_a_new_process_gets_its_own_channel(monkeypatch: pytest.MonkeyPatch) -> None:
-    factory = RecordingFactory()
-    client = WeatherClient("127.0.0.1:1", 2.0, channel_factory=factory)
+    connect = RecordingConnect()
+    client = WeatherClient("127.0.0.1:1", 2.0, connect=connect)
     parent = client.stubs()
     # What a gunicorn worker sees after fork(): the same object, another process id.
     monkeypatch.setattr(weather_client.os, "getpid", lambda: -4242)
     child = client.stubs()
     assert child is not parent
-    assert len(factory.channels) == 2
-    client.close()
+    assert len(connect.targets) == 2
 
 
 def test_the_service_config_retries_unavailable_only() -> None:
@@ -65,20 +62,15 @@ def test_an_unreachable_service_is_unavailable_within_the_deadline() -> None:
         client.get_current_weather(request, "r1")
     assert caught.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
     assert client.serving_status("r2") in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
-    client.close()
 
 
 def test_errors_that_are_not_calls_are_counted_as_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Broken:
-        def GetCurrentWeather(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
-            raise grpc.RpcError("no call")
-
-        def Check(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
-            raise grpc.RpcError("no call")
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise grpc.RpcError("no call")
 
     seen: list[tuple[str, str]] = []
     monkeypatch.setattr(weather_client.metrics, "observe_grpc", lambda m, code, s: seen.append((m, code)))
-    client = WeatherClient("x", 1.0, stubs=weather_client.Stubs(Broken(), Broken()))
+    client = WeatherClient("x", 1.0, connect=lambda target: weather_client.Stubs(broken, broken))
     with pytest.raises(grpc.RpcError):
         client.get_current_weather(weather_client.weather_pb2.GetCurrentWeatherRequest(), "r")
     assert client.serving_status("r") == "UNKNOWN"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from types import FrameType
 
 import pytest
 
@@ -41,7 +43,9 @@ def test_keys_are_independent(clock) -> None:
     fetch = CountingFetch()
     cache.get(("94040", "US"), fetch)
     cache.get(("10115", "DE"), fetch)
-    assert fetch.calls == 2 and len(cache) == 2
+    assert fetch.calls == 2
+    assert cache.get(("94040", "US"), fetch) == ("v1", CacheResult.HIT)
+    assert cache.get(("10115", "DE"), fetch) == ("v2", CacheResult.HIT)
 
 
 def test_the_cache_is_bounded_and_evicts_the_least_recently_used(clock) -> None:
@@ -51,7 +55,6 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(clock) -> None:
     cache.get("b", fetch)
     cache.get("a", fetch)  # a is now the most recently used
     cache.get("c", fetch)  # evicts b
-    assert len(cache) == 2
     assert cache.get("a", fetch)[1] is CacheResult.HIT
     assert cache.get("b", fetch)[1] is CacheResult.MISS
 
@@ -118,7 +121,7 @@ def test_concurrent_cold_requests_make_one_upstream_call(clock) -> None:
     ]
     for thread in followers:
         thread.start()
-    _wait_for_waiters(cache, "k", expected=19)
+    _wait_until_waiting(followers)
     release.set()
     for thread in [leader, *followers]:
         thread.join(30)
@@ -150,7 +153,7 @@ def test_followers_share_the_leaders_error(clock) -> None:
     assert started.wait(30)
     follower = threading.Thread(target=call)
     follower.start()
-    _wait_for_waiters(cache, "k", expected=1)
+    _wait_until_waiting([follower])
     release.set()
     leader.join(30)
     follower.join(30)
@@ -174,18 +177,31 @@ def test_followers_share_a_stale_answer(clock) -> None:
     assert started.wait(30)
     follower = threading.Thread(target=lambda: results.append(cache.get("k", failing_slowly)))
     follower.start()
-    _wait_for_waiters(cache, "k", expected=1)
+    _wait_until_waiting([follower])
     release.set()
     leader.join(30)
     follower.join(30)
     assert results == [("v1", CacheResult.STALE)] * 2
 
 
-def _wait_for_waiters(cache: ObservationCache, key: object, expected: int) -> None:
-    """Block until `expected` callers wait on the flight of `key` (bounded polling, no fixed sleep)."""
+def _wait_until_waiting(threads: list[threading.Thread]) -> None:
+    """Block until every thread waits on a threading primitive: a follower waiting for the leader's flight.
+
+    While the leader's fetch is held, a caller of the same key can block nowhere else, so this proves it
+    joined the flight (bounded polling of the threads' stacks, no fixed sleep).
+    """
     pause = threading.Event()
     for _ in range(3000):
-        if cache.followers(key) >= expected:
+        frames = sys._current_frames()
+        if all(_in_threading_wait(frames.get(thread.ident or 0)) for thread in threads):
             return
         pause.wait(0.01)
-    raise AssertionError(f"fewer than {expected} followers waited on the flight")
+    raise AssertionError("not every follower waited on the flight")
+
+
+def _in_threading_wait(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "wait" and frame.f_code.co_filename == threading.__file__:
+            return True
+        frame = frame.f_back
+    return False

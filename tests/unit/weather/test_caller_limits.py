@@ -17,19 +17,26 @@ from tenki_weather.caller_limits import (
 )
 from tenki_weather.config import ConfigError, WeatherSettings
 from tenki_weather.demo import DemoProvider
+from tenki_weather.interceptor import CallLog
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import CacheResult, Observation
-from tenki_weather.service import WeatherService
+from tenki_weather.service import WeatherLookup
 from tenki_weather.servicer import WeatherServicer
+from tenki_weather.status import status_code
 
 SERVICE = weather_pb2.DESCRIPTOR.services_by_name["WeatherService"]
 METHOD = SERVICE.methods_by_name["GetCurrentWeather"]
 
 
-def service(limit: str = "3/minute", exempt: tuple[str, ...] = ("tenki-frontend",)) -> WeatherService:
+def service(limit: str = "3/minute", exempt: tuple[str, ...] = ("tenki-frontend",)) -> WeatherLookup:
     limits = CallerLimits(limit, exempt)
     cache: ObservationCache[Observation] = ObservationCache(600, 1000, 3600)
-    return WeatherService(DemoProvider(), cache, metrics=Metrics(), caller_limits=limits)
+    return WeatherLookup(DemoProvider(), cache, metrics=Metrics(), caller_limits=limits)
+
+
+def upstream_calls(svc: WeatherLookup, outcome: str) -> float:
+    value: float = svc.metrics.upstream_calls.labels("demo", outcome)._value.get()
+    return value
 
 
 def codes(count: int, start: int = 10000) -> list[str]:
@@ -42,12 +49,11 @@ def test_a_caller_over_its_limit_is_refused_with_its_own_limit_named() -> None:
         assert svc.current_weather(code, "us", caller=script).cache is CacheResult.MISS
     with pytest.raises(CallerLimited) as refused:
         svc.current_weather("20000", "us", caller=script)
-    assert refused.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert status_code(refused.value) is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "'script' is over its own limit" in refused.value.message
     assert "not the service's upstream budget" in refused.value.message
     assert "GRPC_RATE_LIMIT_UPSTREAM" in refused.value.message
-    upstream = svc.metrics.upstream_calls.labels("demo", "caller_rate_limited")._value.get()
-    assert upstream == 1
+    assert upstream_calls(svc, "caller_rate_limited") == 1
 
 
 def test_another_caller_is_unaffected_and_cached_places_still_answer() -> None:
@@ -69,7 +75,7 @@ def test_exempt_ids_and_anonymous_callers_are_not_counted() -> None:
         svc.current_weather(code, "us", caller=Caller("tenki-frontend"))
     for code in codes(5, start=40000):
         svc.current_weather(code, "us")
-    assert len(svc.cache) == 10
+    assert upstream_calls(svc, "ok") == 10
 
 
 def test_several_windows_all_hold_and_a_refusal_spends_none() -> None:
@@ -90,7 +96,7 @@ def test_cache_only_answers_hits_and_refuses_misses_without_an_upstream_call() -
     assert svc.current_weather("94040", "us", caller=only).cache is CacheResult.HIT
     with pytest.raises(CallerLimited, match="cached answers only"):
         svc.current_weather("10001", "us", caller=only)
-    assert len(svc.cache) == 1
+    assert upstream_calls(svc, "ok") == 1
 
 
 @pytest.mark.parametrize(
@@ -114,7 +120,7 @@ def invoke(servicer: WeatherServicer, code: str, metadata: tuple[tuple[str, str]
 
 
 def test_the_servicer_limits_by_client_id_and_reports_the_cache_status() -> None:
-    servicer = WeatherServicer(service(limit="2/minute"))
+    servicer = WeatherServicer(service(limit="2/minute"), lambda context: CallLog("req-1"))
     script = (("x-client-id", "script"),)
     for code in codes(2):
         response, _, status, _ = invoke(servicer, code, script)
@@ -135,7 +141,7 @@ def test_the_servicer_limits_by_client_id_and_reports_the_cache_status() -> None
 def test_settings_read_the_limit_and_refuse_bad_notation() -> None:
     env = {"GRPC_RATE_LIMIT_UPSTREAM": "5/second", "GRPC_RATE_LIMIT_EXEMPT": "a,b"}
     settings = WeatherSettings.from_env(env)
-    built = WeatherService.from_settings(settings)
+    built = WeatherLookup.from_settings(settings)
     assert built.caller_limits is not None
     assert built.caller_limits.exempt == {"a", "b"}
     assert WeatherSettings.from_env({}).grpc_rate_limit_upstream == "30/minute"

@@ -42,3 +42,15 @@ def test_bad_values_are_named_and_a_key_is_never_echoed() -> None:
 def test_every_variable_the_readme_documents_is_read() -> None:
     documented = {"SHUTDOWN_DRAIN_SECONDS", "OWM_BASE_URL", "METRICS_PORT", "WEATHER_MAX_WORKERS"}
     assert documented <= env_var_names()
+
+
+def test_blank_values_mean_the_default_and_the_level_any_case() -> None:
+    settings = WeatherSettings.from_env({"WEATHER_PORT": " ", "CACHE_TTL_SECONDS": "", "LOG_LEVEL": "debug"})
+    assert settings.port == 50051 and settings.cache_ttl_seconds == 600
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_given_environment_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEATHER_PORT", "6000")
+    assert WeatherSettings.from_env({}).port == 50051
+    assert WeatherSettings.from_env().port == 6000

@@ -11,16 +11,17 @@ from pyowm.commons import exceptions as owm_errors
 from pyowm.commons.http_client import HttpRequestBuilder
 from pyowm.weatherapi30.observation import Observation as OwmObservation
 
-from support.owm_standin import observation_json
+from support.upstream_faults import FAULTS as UPSTREAM_FAULTS
+from tenki_stack.owm_standin import observation_json
 from tenki_weather.errors import (
     InternalError,
     Misconfigured,
     NotFound,
     RateLimited,
     Unavailable,
-    to_grpc_status,
 )
-from tenki_weather.owm import OwmProvider, http_client, map_pyowm_error, pyowm_config, redact, to_observation
+from tenki_weather.owm import OwmProvider, http_client, map_pyowm_error, pyowm_config, to_observation
+from tenki_weather.status import to_grpc_status
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -58,18 +59,10 @@ def test_a_base_url_without_http_scheme_is_refused() -> None:
         pyowm_config("ftp://example.org/data", 5)
 
 
-# Every PyOWM (and requests) failure the provider can meet, and the error a client then sees.
-CASES = [
-    (owm_errors.UnauthorizedError("Invalid API Key provided"), Misconfigured),
-    (owm_errors.NotFoundError("Unable to find the resource"), NotFound),
-    (owm_errors.TimeoutError("API call timed out"), Unavailable),
-    # PyOWM wraps every requests ConnectionError (refused, DNS, connect timeout) in this one.
-    (owm_errors.InvalidSSLCertificateError("HTTPConnectionPool(...): Max retries exceeded"), Unavailable),
-    (owm_errors.BadGatewayError("Unable to contact the upstream server"), Unavailable),
-    # 429/500/503 arrive as a plain APIRequestError carrying the response body.
-    (owm_errors.APIRequestError('{"cod": 429, "message": "Your account is temporary blocked"}'), RateLimited),
-    (owm_errors.APIRequestError('{"cod": 500, "message": "Internal error"}'), Unavailable),
-    (owm_errors.APIRequestError('{"cod": 503, "message": "Service unavailable"}'), Unavailable),
+# Every PyOWM (and requests) failure the provider can meet, and the error a client then sees: first what
+# PyOWM raises for each upstream fault (support.upstream_faults), then the failures only PyOWM meets.
+DOMAIN_ERRORS = {error.kind: error for error in (Misconfigured, NotFound, RateLimited, Unavailable)}
+CASES = [(fault.pyowm_error, DOMAIN_ERRORS[fault.outcome.kind]) for fault in UPSTREAM_FAULTS.values()] + [
     (owm_errors.APIRequestError("<html>503 Service Temporarily Unavailable</html>"), Unavailable),
     (owm_errors.APIRequestError("<html>429 Too Many Requests</html>"), RateLimited),
     (owm_errors.APIRequestError(""), Unavailable),
@@ -78,7 +71,6 @@ CASES = [
     (owm_errors.APIResponseError("OWM API: error - response payload", "401"), Misconfigured),
     (owm_errors.APIResponseError("OWM API: error - response payload", 429), RateLimited),
     (owm_errors.APIResponseError("OWM API: error - response payload", None), Unavailable),
-    (owm_errors.ParseAPIResponseError("Impossible to parse API response data"), Unavailable),
     # With max_retries set, urllib3's RetryError escapes PyOWM unwrapped.
     (requests.exceptions.RetryError("Max retries exceeded (too many 429 error responses)"), RateLimited),
     (requests.exceptions.RetryError("Max retries exceeded (too many 503 error responses)"), Unavailable),
@@ -118,7 +110,7 @@ class FakeManager:
 
 def provider_with(manager: FakeManager, key: str = KEY) -> OwmProvider:
     provider = OwmProvider(key, "https://api.openweathermap.org/data/2.5", 5)
-    provider._manager = manager  # type: ignore[assignment]
+    provider._manager = manager
     return provider
 
 
@@ -148,11 +140,6 @@ def test_failures_are_logged_without_the_key(caplog: pytest.LogCaptureFixture) -
 
 def test_the_key_never_shows_in_the_providers_repr() -> None:
     assert KEY not in repr(provider_with(FakeManager()))
-
-
-def test_redact_removes_the_key_and_any_appid_parameter() -> None:
-    text = f"url?zip=1&appid=other-secret&x=1 and {KEY}"
-    assert redact(text, KEY) == "url?zip=1&appid=[REDACTED]&x=1 and [REDACTED]"
 
 
 def test_pyowms_observation_becomes_ours_in_standard_units() -> None:

@@ -1,4 +1,4 @@
-"""The domain facade: validation, cache, rate limit and provider together, without gRPC."""
+"""The weather lookup: validation, cache, rate limit and provider together, without gRPC."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tenki_weather.metrics import Metrics
 from tenki_weather.model import CacheResult, Observation, Units
 from tenki_weather.owm import OwmProvider
 from tenki_weather.ratelimit import TokenBucket
-from tenki_weather.service import WeatherService
+from tenki_weather.service import WeatherLookup
 
 
 class ScriptedProvider:
@@ -37,16 +37,16 @@ def provider(make_observation) -> ScriptedProvider:
     return ScriptedProvider(make_observation)
 
 
-def service_with(provider, clock, rate: int = 60) -> WeatherService:
+def service_with(provider, clock, rate: int = 60) -> WeatherLookup:
     cache: ObservationCache[Observation] = ObservationCache(600, 100, 3600, clock=clock)
-    return WeatherService(provider, cache, TokenBucket(rate, clock=clock), Metrics())
+    return WeatherLookup(provider, cache, TokenBucket(rate, clock=clock), Metrics())
 
 
-def metric(service: WeatherService, name: str, **labels: str) -> float:
+def metric(service: WeatherLookup, name: str, **labels: str) -> float:
     return service.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-def upstream(service: WeatherService, outcome: str) -> float:
+def upstream(service: WeatherLookup, outcome: str) -> float:
     return metric(service, "tenki_weather_upstream_calls_total", provider="openweathermap", outcome=outcome)
 
 
@@ -114,6 +114,6 @@ def test_upstream_errors_serve_stale_and_count_the_outcome(provider, clock) -> N
     ],
 )
 def test_from_settings_picks_the_provider(environ, provider_type, limited) -> None:
-    service = WeatherService.from_settings(WeatherSettings.from_env(environ))
+    service = WeatherLookup.from_settings(WeatherSettings.from_env(environ))
     assert isinstance(service.provider, provider_type)
     assert (service.limiter is not None) is limited

@@ -11,9 +11,10 @@ from tenki.weather.v1 import weather_pb2
 
 from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
-from tenki_weather.errors import GENERIC_INTERNAL_MESSAGE
-from tenki_weather.service import WeatherService
+from tenki_weather.interceptor import CallLog
+from tenki_weather.service import WeatherLookup
 from tenki_weather.servicer import WeatherServicer
+from tenki_weather.status import GENERIC_INTERNAL_MESSAGE
 
 SERVICE = weather_pb2.DESCRIPTOR.services_by_name["WeatherService"]
 METHOD = SERVICE.methods_by_name["GetCurrentWeather"]
@@ -27,9 +28,10 @@ class BrokenProvider:
         raise ZeroDivisionError("a bug with a secret detail")
 
 
-def call(provider, **fields):
-    service = WeatherService(provider, ObservationCache(600, 10, 3600))
-    servicers = {SERVICE: WeatherServicer(service)}
+def call(provider, call_log: CallLog | None = None, **fields):
+    lookup = WeatherLookup(provider, ObservationCache(600, 10, 3600))
+    log = call_log or CallLog("req-1")
+    servicers = {SERVICE: WeatherServicer(lookup, lambda context: log)}
     server = grpc_testing.server_from_dictionary(servicers, grpc_testing.strict_real_time())
     rpc = server.invoke_unary_unary(METHOD, (), weather_pb2.GetCurrentWeatherRequest(**fields), None)
     return rpc.termination()
@@ -75,3 +77,15 @@ def test_a_bug_is_internal_with_a_generic_message(caplog: pytest.LogCaptureFixtu
     assert code is grpc.StatusCode.INTERNAL
     assert details == GENERIC_INTERNAL_MESSAGE
     assert "ZeroDivisionError" in caplog.text  # the detail is in the log
+
+
+def test_the_call_log_gets_the_cache_result_and_the_normalised_place() -> None:
+    log = CallLog("req-1")
+    call(DemoProvider(clock=lambda: NOW), log, postal_code="sw1a 1aa", country_code="gb")
+    assert log.fields == {"cache": "miss", "postal_code": "SW1A 1AA", "country_code": "GB"}
+
+
+def test_the_call_log_names_the_kind_of_an_error() -> None:
+    log = CallLog("req-1")
+    call(DemoProvider(), log, postal_code="00000")
+    assert log.fields == {"error_kind": "not_found"}

@@ -88,8 +88,8 @@ def test_every_bad_field_is_reported_at_once_without_echoing_input() -> None:
         (Units.IMPERIAL, Units.IMPERIAL),
     ],
 )
-def test_units(units: object, expected: Units) -> None:
-    assert validate("94040", "us", units).units is expected  # type: ignore[arg-type]
+def test_units(units: Units | str | None, expected: Units) -> None:
+    assert validate("94040", "us", units).units is expected
 
 
 def test_units_are_not_part_of_the_cache_key() -> None:

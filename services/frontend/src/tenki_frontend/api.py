@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from .app import fetch_weather
 from .presenters import weather_json
 from .validation import parse
+from .weather import fetch_weather
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

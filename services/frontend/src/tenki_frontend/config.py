@@ -1,4 +1,4 @@
-"""The frontend's settings, read from environment variables.
+"""The frontend's settings, read from environment variables with pydantic-settings.
 
 This module is the one source of truth for the variable names: the Helm chart's env entries are
 checked against `env_var_names()` by tests/deploy, so the two cannot drift apart.
@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from limits import parse_many
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class ConfigError(ValueError):
     """The environment holds a setting the frontend cannot use; the message names each one."""
 
 
-class FrontendSettings(BaseModel):
+class FrontendSettings(BaseSettings):
     """Every knob of the frontend. Field aliases are the environment variable names."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Defaults are trusted as written (pydantic-settings would validate them, blanks included).
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, validate_default=False
+    )
 
     host: str = Field("0.0.0.0", alias="FRONTEND_HOST", min_length=1)
     port: int = Field(8080, alias="FRONTEND_PORT", ge=0, le=65535)
@@ -56,17 +61,45 @@ class FrontendSettings(BaseModel):
             raise ValueError("must be a rate limit such as 120/minute or 20/minute;200/hour") from None
         return value
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: Any) -> Any:
+        # Surrounding blanks are typos; an empty value counts as unset: FOO= means "use the default".
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise PydanticUseDefault()
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    # Deliberately the same as tenki_weather.config's: one settings pattern for both services, which ship as
+    # separate wheels and share no code but the API stubs.
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what from_env hands over: os.environ in production, a test's mapping in a test, never
+        # both mixed (a variable of the shell that runs the tests must not leak into them), and no .env
+        # file or secrets directory (the image, the chart and `make run` all set plain variables).
+        return (init_settings,)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FrontendSettings:
         """Read settings from `environ` (default: os.environ); raise ConfigError naming bad values."""
         environ = os.environ if environ is None else environ
-        names = env_var_names()
-        # Empty values count as unset: FOO= means "use the default".
-        values = {k: v.strip() for k, v in environ.items() if k in names and v.strip()}
-        if "LOG_LEVEL" in values:
-            values["LOG_LEVEL"] = values["LOG_LEVEL"].upper()
+        # Text, by variable name; pydantic parses each into its field's type (hence Any, not str).
+        values: dict[str, Any] = {name: environ[name] for name in env_var_names() if name in environ}
         try:
-            return cls.model_validate(values)
+            return cls(**values)
         except ValidationError as exc:
             problems = [
                 f"{err['loc'][0] if err['loc'] else '?'}: {err['msg']} (got {err.get('input')!r})"

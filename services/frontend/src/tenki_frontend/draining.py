@@ -23,8 +23,3 @@ def begin() -> None:
 def active() -> bool:
     """True once the shutdown drain has begun."""
     return _flag[0] == 1
-
-
-def reset() -> None:
-    """Clear the flag (tests, and a process that is not shutting down after all)."""
-    _flag[0] = 0

@@ -1,4 +1,5 @@
-"""The one mapping from the weather service's gRPC status codes to what a person or API client sees.
+"""The frontend's errors: the one mapping from the weather service's gRPC status codes to what a person
+or API client sees, and the handlers (`init_app`) that render every error as a page or as JSON.
 
 | gRPC status                         | HTTP | error code     | why                                        |
 | ----------------------------------- | ---- | -------------- | ------------------------------------------ |
@@ -12,15 +13,29 @@
 RESOURCE_EXHAUSTED is 503, not 429: it means tenki's shared upstream budget (or OWM's limit on tenki's
 key) is spent, not that this client sent too many requests, and 429 would tell the client to blame itself.
 A Retry-After header says when to come back.
+
+The handlers answer JSON under /api/ and a page elsewhere: the form, filled in, with the messages next
+to the fields, and never a traceback (that goes to the log only).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import grpc
+from flask import Flask, Response, g, jsonify, render_template, request
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from . import request_id
+from .validation import FormValues
+from .weather_client import as_call
+
+log = logging.getLogger("tenki_frontend")
+
+API_PREFIX = "/api/"
 
 # The weather service's request field names (the proto's) -> the form's field names.
 FIELD_NAMES = {"postal_code": "zip", "country_code": "country", "units": "units"}
@@ -64,7 +79,8 @@ def invalid_input(field_errors: dict[str, str]) -> FrontendError:
 
 def from_rpc_error(error: grpc.RpcError) -> FrontendError:
     """The FrontendError for a failed GetCurrentWeather call."""
-    code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+    call = as_call(error)
+    code = call.code() if call is not None else grpc.StatusCode.UNKNOWN
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return invalid_input(field_violations(error))
     if code == grpc.StatusCode.NOT_FOUND:
@@ -109,12 +125,16 @@ def from_rpc_error(error: grpc.RpcError) -> FrontendError:
 
 def field_violations(error: grpc.RpcError) -> dict[str, str]:
     """Form field name -> message, from the google.rpc.BadRequest detail of an INVALID_ARGUMENT status."""
-    try:
-        status = rpc_status.from_call(error) if isinstance(error, grpc.Call) else None
-    except ValueError:  # a details trailer that contradicts the status code: ignore the details
-        status = None
+    call = as_call(error)
+    # A google.rpc.Status (googleapis-common-protos ships no types, so it is Any), or None.
+    status = None
+    if call is not None:
+        try:
+            status = rpc_status.from_call(call)
+        except ValueError:  # a details trailer that contradicts the status code: ignore the details
+            pass
     violations: dict[str, str] = {}
-    for detail in status.details if status is not None else ():
+    for detail in status.details if status is not None else []:
         if not detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             continue
         bad_request = error_details_pb2.BadRequest()
@@ -125,7 +145,7 @@ def field_violations(error: grpc.RpcError) -> dict[str, str]:
             if message:
                 violations.setdefault(name, message)
     if not violations:
-        details = error.details() if isinstance(error, grpc.Call) else None
+        details = call.details() if call is not None else None
         violations["zip"] = (details or "The weather service did not accept this request.").strip()
     return violations
 
@@ -139,3 +159,57 @@ def sentence(label: str, description: str) -> str:
         text = f"{label} {text}"
     text = text[0].upper() + text[1:]
     return text if text.endswith(".") else text + "."
+
+
+def wants_json() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def render_error(error: FrontendError, values: FormValues | None = None) -> Response:
+    """The error as JSON (API) or as a page with the form, filled in, and messages next to fields."""
+    if wants_json():
+        response = jsonify({"error": {"code": error.code, "message": error.message}})
+    else:
+        response = Response(
+            render_template(
+                "error.html", error=error, values=values or FormValues(), errors=error.field_errors
+            )
+        )
+    response.status_code = error.status
+    response.headers.update(error.headers())
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Every error, ours or werkzeug's, answered by render_error."""
+
+    @app.errorhandler(FrontendError)
+    def frontend_error(error: FrontendError) -> Response:
+        # views.weather leaves the parsed form values in g, so the form comes back filled in.
+        return render_error(error, g.get("form_values"))
+
+    @app.errorhandler(NotFound)
+    def not_found(_: NotFound) -> Response:
+        return render_error(NOT_FOUND_PAGE)
+
+    @app.errorhandler(MethodNotAllowed)
+    def method_not_allowed(error: MethodNotAllowed) -> Response:
+        response = render_error(METHOD_NOT_ALLOWED)
+        response.headers["Allow"] = ", ".join(error.valid_methods or ())
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # Werkzeug's other client errors (414, 431...): its status, our page, no stack.
+        status = error.code or 400
+        return render_error(
+            FrontendError(
+                status, (error.name or "error").lower().replace(" ", "_"), error.name, error.description or ""
+            )
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # The detail goes to the log only; the person gets a plain page, never a traceback.
+        log.exception("unexpected error", extra={"request_id": request_id.current()})
+        return render_error(UNEXPECTED)

@@ -24,7 +24,9 @@ from tenki_frontend.logging import logconfig_dict as _logconfig_dict
 _settings = FrontendSettings.from_env()
 
 # prometheus-client's multiprocess mode needs a directory shared by the workers, set before any worker
-# imports prometheus_client. Ours when unset; removed again on exit.
+# imports prometheus_client. Ours when unset; removed again on exit. No child_exit hook: its
+# mark_process_dead only clears a dead worker's live gauges, and the frontend has none (counters and
+# histograms keep a dead worker's samples, as they should).
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _OWN_MULTIPROC_DIR = not os.environ.get(_MULTIPROC_ENV)
 if _OWN_MULTIPROC_DIR:
@@ -85,13 +87,6 @@ def _drain_before_graceful_stop(server: Any) -> None:
         graceful_stop()
 
     server.handle_term = handle_term
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    """A dead worker's live gauges must go (prometheus-client multiprocess mode)."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
 
 
 def on_exit(server: Any) -> None:

@@ -1,11 +1,11 @@
-"""Probes and metrics: /healthz (the process answers), /readyz (the weather service is SERVING), /metrics."""
+"""The probes: /healthz (the process answers) and /readyz (the weather service is SERVING)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from . import draining, metrics, request_id
-from .app import weather_client
+from . import draining, request_id
+from .weather import get_client
 
 bp = Blueprint("health", __name__)
 
@@ -22,16 +22,10 @@ def readyz() -> Response:
         # Shutting down: still serving, but no new traffic please (see draining.py).
         ready, body = False, {"status": "draining"}
     else:
-        status = weather_client().serving_status(request_id.current())
+        status = get_client().serving_status(request_id.current())
         ready = status == "SERVING"
         body = {"status": "ready" if ready else "not ready", "weather_service": status}
     response = jsonify(body)
     response.status_code = 200 if ready else 503
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.get("/metrics")
-def prometheus_metrics() -> Response:
-    body, content_type = metrics.exposition()
-    return Response(body, content_type=content_type)

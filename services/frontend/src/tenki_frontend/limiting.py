@@ -32,7 +32,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import grpc
 from flask import Flask, Response, current_app, request
@@ -48,7 +48,7 @@ from tenki.weather.v1 import weather_pb2
 
 from . import request_id
 from .config import FrontendSettings
-from .errors import FrontendError
+from .errors import FrontendError, render_error
 
 log = logging.getLogger("tenki_frontend.limiting")
 T = TypeVar("T")
@@ -206,7 +206,7 @@ def init_app(app: Flask, settings: FrontendSettings) -> Limiter:
         client_key,
         application_limits=[settings.rate_limit_default],
         storage_uri=storage_uri(settings),
-        storage_options=cast(dict[str, "str | int"], storage_options(settings)),
+        storage_options=storage_options(settings),
         strategy="moving-window",
         in_memory_fallback_enabled=True,
         # Any other storage error: logged, and the request goes through (never a 5xx for a limit).
@@ -220,8 +220,6 @@ def init_app(app: Flask, settings: FrontendSettings) -> Limiter:
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded) -> Response:
-        from .app import render_error
-
         seconds = 60
         try:
             current = limiter.current_limit

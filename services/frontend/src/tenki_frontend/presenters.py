@@ -17,12 +17,12 @@ from markupsafe import Markup
 
 from tenki.weather.v1 import weather_pb2
 
-from .validation import countries, country_name, country_names
+from . import countries
 
 COMPASS = (
     "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
     "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
-)  # fmt: skip
+)
 WORDS = {"N": "north", "E": "east", "S": "south", "W": "west"}
 
 UNIT_NAMES = {
@@ -42,7 +42,7 @@ ICONS = {
     "03d": "03", "03n": "03", "04d": "04", "04n": "04",
     "09d": "09", "09n": "09", "10d": "10d", "10n": "10n",
     "11d": "11", "11n": "11", "13d": "13", "13n": "13", "50d": "50", "50n": "50",
-}  # fmt: skip
+}
 UNKNOWN_ICON = "unknown"
 
 
@@ -161,7 +161,7 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
     description = reply.condition.description or reply.condition.status
     return WeatherView(
         place=reply.location.name or reply.location.postal_code,
-        country=country_name(reply.location.country_code),
+        country=countries.name(reply.location.country_code),
         postal_code=reply.location.postal_code,
         temperature=_round(reply.temperature.current),
         feels_like=_round(reply.temperature.feels_like),
@@ -205,7 +205,7 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
             "name": location.name,
             "postal_code": location.postal_code,
             "country_code": location.country_code,
-            "country": country_name(location.country_code),
+            "country": countries.name(location.country_code),
             "latitude": location.latitude,
             "longitude": location.longitude,
             "utc_offset_seconds": offset,
@@ -248,7 +248,9 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
 def _country_options(selected: str) -> Markup:
     option = Markup('<option value="{}"{}>{}</option>')
     marks = {selected: Markup(" selected")}
-    return Markup("\n").join(option.format(code, marks.get(code, ""), name) for code, name in countries())
+    return Markup("\n").join(
+        option.format(code, marks.get(code, ""), name) for code, name in countries.by_name()
+    )
 
 
 def country_options(selected: str) -> Markup:
@@ -257,4 +259,4 @@ def country_options(selected: str) -> Markup:
     Built once per country and kept: escaping some 250 names on every page was half of the weather
     page's rendering time (see `make bench`, README "Performance").
     """
-    return _country_options(selected if selected in country_names() else "")
+    return _country_options(selected if selected in countries.names() else "")

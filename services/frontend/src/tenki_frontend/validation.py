@@ -1,7 +1,7 @@
 """Parsing of the weather question from a form or the JSON API's query string.
 
 The frontend checks only what it owns: that a postal code was given (and is of a sane length), that the
-country is a real ISO 3166-1 country (pycountry's list, which also fills the form's select), and that
+country is a real ISO 3166-1 country (countries.py, whose list also fills the form's select), and that
 the units are ones the page offers. The postal code's format per country is the weather service's rule;
 its INVALID_ARGUMENT answer is shown next to the field like any local error (see errors.py).
 Messages never echo the input back.
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from types import MappingProxyType
-
-import pycountry
 
 from tenki.weather.v1 import weather_pb2
+
+from . import countries
 
 DEFAULT_COUNTRY = "US"
 DEFAULT_UNITS = "metric"
@@ -65,25 +63,6 @@ class Parsed:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def country_names() -> Mapping[str, str]:
-    """Alpha-2 code (upper case) -> everyday name of every ISO 3166-1 country; read from pycountry once."""
-    return MappingProxyType(
-        {c.alpha_2: str(getattr(c, "common_name", None) or c.name) for c in pycountry.countries}
-    )
-
-
-@lru_cache(maxsize=1)
-def countries() -> tuple[tuple[str, str], ...]:
-    """(alpha-2, name) of every ISO 3166-1 country, sorted by name, for the form's select."""
-    return tuple(sorted(country_names().items(), key=lambda pair: pair[1].casefold()))
-
-
-def country_name(alpha_2: str) -> str:
-    """The country's everyday name, or the code itself when pycountry does not know it."""
-    return country_names().get(alpha_2.upper(), alpha_2)
-
-
 def parse(args: Mapping[str, str], zip_aliases: tuple[str, ...] = ()) -> Parsed:
     """Parse `zip`, `country` and `units` (first value of each); `zip_aliases` are other names for zip."""
     raw_zip = args.get("zip")
@@ -100,7 +79,7 @@ def parse(args: Mapping[str, str], zip_aliases: tuple[str, ...] = ()) -> Parsed:
     elif len(zip_code) > ZIP_MAX_LENGTH:
         errors["zip"] = MESSAGES["zip_too_long"]
     country = raw_country or DEFAULT_COUNTRY
-    if country not in country_names():
+    if country not in countries.names():
         errors["country"] = MESSAGES["country"]
     units = raw_units or DEFAULT_UNITS
     if units not in UNITS:

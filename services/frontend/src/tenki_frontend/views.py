@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from .app import fetch_weather, now
 from .presenters import weather_view
 from .validation import FormValues, parse
+from .weather import fetch_weather, now
 
 bp = Blueprint("views", __name__)
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -61,52 +61,65 @@ def channel_options() -> list[tuple[str, Any]]:
     ]
 
 
-@dataclass
+Metadata = tuple[tuple[str, str], ...]
+_RequestT = TypeVar("_RequestT", contravariant=True)
+_ReplyT = TypeVar("_ReplyT", covariant=True)
+_Request = TypeVar("_Request")
+_Reply = TypeVar("_Reply")
+
+
+class UnaryCall(Protocol[_RequestT, _ReplyT]):
+    """A unary RPC as this client calls it: a stub's method (grpc's UnaryUnaryMultiCallable) or a fake."""
+
+    def __call__(
+        self, request: _RequestT, timeout: float | None = None, metadata: Metadata | None = None
+    ) -> _ReplyT: ...
+
+
+WeatherCall = UnaryCall[weather_pb2.GetCurrentWeatherRequest, weather_pb2.GetCurrentWeatherResponse]
+HealthCall = UnaryCall[health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse]
+
+
+@dataclass(frozen=True)
 class Stubs:
-    """The two stubs the frontend calls; tests hand fakes with the same methods."""
+    """The two RPCs the frontend calls, on one channel."""
 
-    weather: Any  # weather_pb2_grpc.WeatherServiceStub or a fake with GetCurrentWeather(request, ...)
-    health: Any  # health_pb2_grpc.HealthStub or a fake with Check(request, ...)
+    get_current_weather: WeatherCall
+    health_check: HealthCall
 
 
-def default_channel(target: str) -> grpc.Channel:
-    return grpc.insecure_channel(target, options=channel_options())
+def connect(target: str) -> Stubs:
+    """The RPCs on a new channel to `target` (host:port), with the retry policy above."""
+    channel = grpc.insecure_channel(target, options=channel_options())
+    # types-grpcio-health-checking declares HealthStub without the Check attribute that the generated
+    # class sets in __init__; read by name, it is typed by the annotation.
+    health_check: HealthCall = getattr(health_pb2_grpc.HealthStub(channel), "Check")
+    return Stubs(weather_pb2_grpc.WeatherServiceStub(channel).GetCurrentWeather, health_check)
 
 
 class WeatherClient:
-    """Calls the weather service at `target` (host:port) with a deadline of `deadline` seconds."""
+    """Calls the weather service at `target` (host:port) with a deadline of `deadline` seconds.
 
-    def __init__(
-        self,
-        target: str,
-        deadline: float,
-        *,
-        stubs: Stubs | None = None,
-        channel_factory: Callable[[str], grpc.Channel] | None = None,
-    ) -> None:
+    `connect` makes a process's stubs for the target (a test hands fakes); it is called on first use and
+    again after a fork.
+    """
+
+    def __init__(self, target: str, deadline: float, *, connect: Callable[[str], Stubs] = connect) -> None:
         self.target = target
         self.deadline = deadline
-        self._injected = stubs
-        self._channel_factory = channel_factory or default_channel
+        self._connect = connect
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._channel: grpc.Channel | None = None
         self._stubs: Stubs | None = None
 
     def stubs(self) -> Stubs:
         """This process's stubs; the channel is made on first use after any fork."""
-        if self._injected is not None:
-            return self._injected
         pid = os.getpid()
         with self._lock:
             if self._stubs is None or self._pid != pid:
-                # A channel inherited over fork is unusable; drop it without closing it (closing would
+                # A channel inherited over fork is unusable; it is dropped, never closed (closing would
                 # touch the parent's sockets).
-                self._channel = self._channel_factory(self.target)
-                self._stubs = Stubs(
-                    weather_pb2_grpc.WeatherServiceStub(self._channel),
-                    health_pb2_grpc.HealthStub(self._channel),
-                )
+                self._stubs = self._connect(self.target)
                 self._pid = pid
             return self._stubs
 
@@ -114,21 +127,20 @@ class WeatherClient:
         self, request: weather_pb2.GetCurrentWeatherRequest, request_id: str
     ) -> weather_pb2.GetCurrentWeatherResponse:
         """The weather; raises grpc.RpcError with the service's status on failure."""
-        reply: weather_pb2.GetCurrentWeatherResponse = self._call(
-            GET_CURRENT_WEATHER, self.stubs().weather.GetCurrentWeather, request, request_id
-        )
-        return reply
+        return self._call(GET_CURRENT_WEATHER, self.stubs().get_current_weather, request, request_id)
 
     def serving_status(self, request_id: str) -> str:
         """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code."""
         request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
         try:
-            reply = self._call(HEALTH_CHECK, self.stubs().health.Check, request, request_id)
+            reply = self._call(HEALTH_CHECK, self.stubs().health_check, request, request_id)
         except grpc.RpcError as exc:
             return _code_name(exc)
-        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
-    def _call(self, method: str, rpc: Callable[..., Any], request: Any, request_id: str) -> Any:
+    def _call(
+        self, method: str, rpc: UnaryCall[_Request, _Reply], request: _Request, request_id: str
+    ) -> _Reply:
         """One unary call with the deadline and the request id, counted and timed by its outcome."""
         start = time.perf_counter()
         code = "OK"
@@ -141,13 +153,19 @@ class WeatherClient:
         finally:
             metrics.observe_grpc(method, code, time.perf_counter() - start)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._channel is not None and self._pid == os.getpid():
-                self._channel.close()
-            self._channel, self._stubs, self._pid = None, None, None
-
 
 def _code_name(error: grpc.RpcError) -> str:
     """The status code's name of a failed call; UNKNOWN for an RpcError that is not a call."""
-    return error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
+    call = as_call(error)
+    return call.code().name if call is not None else "UNKNOWN"
+
+
+def as_call(error: grpc.RpcError) -> grpc.Call | None:
+    """The failed call behind `error` (its code, details, trailers), or None for an RpcError that is none.
+
+    A failed unary call raises an object that is both (grpc's _InactiveRpcError). The type stubs declare
+    RpcError's and Call's trailing_metadata() with different return types, so mypy holds that no class
+    can be both and calls `isinstance(error, grpc.Call)` unreachable; checked as an `object`, it is not.
+    """
+    candidate: object = error
+    return candidate if isinstance(candidate, grpc.Call) else None

@@ -34,7 +34,6 @@ class _Flight(Generic[V]):
     """One upstream fetch in progress; followers wait on `done` and share its outcome."""
 
     done: threading.Event = field(default_factory=threading.Event)
-    followers: int = 0
     value: V | None = None
     result: CacheResult = CacheResult.MISS
     error: BaseException | None = None
@@ -55,16 +54,6 @@ class ObservationCache(Generic[V]):
         self._flights: dict[Hashable, _Flight[V]] = {}
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
-
-    def followers(self, key: Hashable) -> int:
-        """How many callers wait for the fetch of `key` in flight (0 when none is)."""
-        with self._lock:
-            flight = self._flights.get(key)
-            return flight.followers if flight is not None else 0
-
     def get(self, key: Hashable, fetch: Callable[[], V]) -> tuple[V, CacheResult]:
         """The value for `key` and how it was served; `fetch` runs at most once per cold key at a time.
 
@@ -81,8 +70,6 @@ class ObservationCache(Generic[V]):
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
-            else:
-                flight.followers += 1
         if not leader:
             # The leader always finishes its flight (finally below), and its fetch has a timeout.
             flight.done.wait()

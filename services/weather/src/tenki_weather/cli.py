@@ -8,17 +8,20 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
-from typing import TextIO
+from typing import TextIO, cast
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2
+from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .config import ConfigError, WeatherSettings, env_var_names
-from .errors import NotFound, WeatherError, field_violations
+from .errors import FieldViolation, NotFound, WeatherError
 from .interceptor import REQUEST_ID_HEADER
 from .provider import build_provider
+from .status import status_code
 
 DESCRIPTION = """\
 tenki: the current weather for a postal code, over gRPC.
@@ -62,6 +65,7 @@ TEMP_SUFFIX = {
     weather_pb2.UNITS_STANDARD: "K",
 }
 DEFAULT_PORT = WeatherSettings.model_fields["port"].default
+HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 
 
 def package_version() -> str:
@@ -163,7 +167,6 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
         settings = WeatherSettings.from_env()
     except ConfigError as exc:
         report.item(False, "configuration", str(exc))
-        settings = None
     else:
         report.item(
             True,
@@ -171,7 +174,6 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
             f"valid ({len(env_var_names())} variables known; port {settings.port}, "
             f"metrics port {settings.metrics_port or 'off'})",
         )
-    if settings is not None:
         check_provider(settings, report, timeout)
     if addr:
         check_server(addr, timeout, report)
@@ -196,16 +198,22 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
     except NotFound:
         pass  # an answer all the same: upstream is reachable and takes the key
     except WeatherError as exc:
-        report.item(False, "upstream", f"{settings.owm_base_url}: {exc.code.name}: {exc.message}")
+        report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
     report.item(True, "upstream", f"{settings.owm_base_url} answered")
 
 
 def check_server(addr: str, timeout: float, report: Report) -> None:
     with grpc.insecure_channel(addr) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+        # What the generated HealthStub's Check does; called directly, as the grpc stubs declare no
+        # methods on HealthStub.
+        check = channel.unary_unary(
+            HEALTH_CHECK_METHOD,
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
         try:
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+            answer = check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         except grpc.RpcError as exc:
             report.item(False, f"server {addr}", f"{exc.code().name}: {exc.details()}")
             return
@@ -239,6 +247,23 @@ def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
             return 1
     print(format_weather(answer), file=out)
     return 0
+
+
+def field_violations(rpc_error: grpc.RpcError) -> list[FieldViolation]:
+    """The google.rpc.BadRequest field violations a server sent with an error, if any."""
+    # The cast: the error a call raises is also its grpc.Call (grpc's _InactiveRpcError), which the grpc
+    # stubs cannot say, as their RpcError.details and Call.details differ; from_call reads the code,
+    # details and trailing metadata that RpcError declares.
+    status = rpc_status.from_call(cast(grpc.Call, rpc_error))
+    if status is None:
+        return []
+    violations: list[FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            violations.extend(FieldViolation(v.field, v.description) for v in bad_request.field_violations)
+    return violations
 
 
 def _local(stamp: Timestamp, offset: int) -> str:

@@ -1,4 +1,4 @@
-"""The weather service's settings, read from environment variables.
+"""The weather service's settings, read from environment variables with pydantic-settings.
 
 This module is the one source of truth for the variable names: the Helm chart's env entries are
 checked against `env_var_names()` by tests/deploy, so the two cannot drift apart.
@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 from limits import parse_many
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(ValueError):
     """The environment holds a setting the service cannot use; the message names each one."""
 
 
-class WeatherSettings(BaseModel):
-    """Every knob of the weather service. Field aliases are the environment variable names."""
+class WeatherSettings(BaseSettings):
+    """Every knob of the weather service. Field aliases are the environment variable names (exact case).
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    from_env() reads them, from os.environ or any mapping, and turns a bad value into a ConfigError
+    naming the variable; the constructor itself takes keyword values only (see the sources below).
+    """
+
+    # Defaults are trusted as written (pydantic-settings would validate them, blanks included).
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, validate_default=False
+    )
 
     # Upstream: OpenWeatherMap through PyOWM.
     owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
@@ -57,6 +64,22 @@ class WeatherSettings(BaseModel):
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
+    # The same two rules as the frontend's settings (one pattern for both services).
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: Any) -> Any:
+        # As in most twelve-factor apps, FOO= (or FOO made of spaces) means "use the default".
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise PydanticUseDefault()
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("grpc_rate_limit_upstream")
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:
@@ -73,31 +96,44 @@ class WeatherSettings(BaseModel):
             return self.weather_provider
         return "owm" if self.owm_api_key.get_secret_value() else "demo"
 
+    # Deliberately the same as tenki_frontend.config's: one settings pattern for both services, which ship as
+    # separate wheels and share no code but the API stubs.
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The keyword values only: from_env() reads the environment it is given and passes them, so a test's
+        # mapping is never topped up from os.environ, and no .env file or secrets directory is read.
+        return (init_settings,)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WeatherSettings:
-        """Read settings from `environ` (default: os.environ); raise ConfigError naming bad values."""
-        return load_settings(cls, os.environ if environ is None else environ)
+        """Read settings from `environ` (default: os.environ); raise ConfigError naming each bad variable."""
+        environ = os.environ if environ is None else environ
+        # Text, by variable name; pydantic parses each into its field's type (hence Any, not str).
+        values: dict[str, Any] = {name: environ[name] for name in env_var_names() if name in environ}
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
 
 
-def load_settings(model: type[M], environ: Mapping[str, str]) -> M:
-    """Validate the variables `model` knows from `environ`, turning pydantic's error into prose."""
-    names = env_var_names(model)
-    # Empty values count as unset, as in most twelve-factor apps: FOO= means "use the default".
-    values = {key: value.strip() for key, value in environ.items() if key in names and value.strip()}
-    if "LOG_LEVEL" in values:
-        values["LOG_LEVEL"] = values["LOG_LEVEL"].upper()
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "?"
-            # Never echo the input of a secret back.
-            shown = "" if "KEY" in name else f" (got {error.get('input')!r})"
-            problems.append(f"{name}: {error['msg']}{shown}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+def _describe(error: ValidationError) -> str:
+    """pydantic's error as prose, one "VARIABLE: problem (got value)" per bad variable."""
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "?"
+        # Never echo the input of a secret back.
+        shown = "" if "KEY" in name else f" (got {item.get('input')!r})"
+        problems.append(f"{name}: {item['msg']}{shown}")
+    return "invalid configuration: " + "; ".join(problems)
 
 
-def env_var_names(model: type[BaseModel] = WeatherSettings) -> frozenset[str]:
-    """The environment variable names `model` reads."""
-    return frozenset(field.alias or name for name, field in model.model_fields.items())
+def env_var_names() -> frozenset[str]:
+    """The environment variable names the weather service reads."""
+    return frozenset(field.alias or name for name, field in WeatherSettings.model_fields.items())

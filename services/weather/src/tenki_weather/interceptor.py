@@ -7,12 +7,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 import grpc
 
 from .metrics import Metrics
-from .rpcinfo import RpcInfo, begin_rpc, end_rpc
 
 log = logging.getLogger("tenki_weather.rpc")
 
@@ -29,14 +29,34 @@ def request_id_from(metadata: Any) -> str:
     return uuid.uuid4().hex
 
 
+@dataclass
+class CallLog:
+    """One call's log line beyond method, code and duration: its request id, and what the servicer adds."""
+
+    request_id: str
+    # "cache" ("hit", "miss", "stale"), "postal_code" and "country_code" of an answer; "error_kind".
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _StatusOfCall(Protocol):
+    def code(self) -> grpc.StatusCode | None: ...
+
+
 class ObservabilityInterceptor(grpc.ServerInterceptor):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        # The log of each call in progress, by its context (one key per call; dict operations are atomic).
+        self._calls: dict[grpc.ServicerContext, CallLog] = {}
+
+    def call_log(self, context: grpc.ServicerContext) -> CallLog:
+        """The log of the call that `context` serves, for a servicer to add its fields to."""
+        return self._calls[context]
 
     def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
         # Only unary-unary methods are ours; health Watch (streaming) and reflection pass through.
         if handler is None or handler.unary_unary is None:
@@ -46,8 +66,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         inner = handler.unary_unary
 
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
-            info = RpcInfo(method=method, request_id=request_id)
-            token = begin_rpc(info)
+            call = self._calls[context] = CallLog(request_id)
             start = time.perf_counter()
             try:
                 return inner(request, context)
@@ -58,9 +77,11 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
                 trailers = tuple(context.trailing_metadata() or ())
                 context.set_trailing_metadata(trailers + ((REQUEST_ID_HEADER, request_id),))
                 seconds = time.perf_counter() - start
-                code = context.code() or grpc.StatusCode.OK
-                self._observe(info, code, seconds)
-                end_rpc(token)
+                # The cast: grpc's server context has code() since 1.38 (gRFC L78), None until a status
+                # is set; the grpc stubs do not declare it yet.
+                code = cast(_StatusOfCall, context).code() or grpc.StatusCode.OK
+                del self._calls[context]
+                self._observe(method, call, code, seconds)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
@@ -68,19 +89,18 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             response_serializer=handler.response_serializer,
         )
 
-    def _observe(self, info: RpcInfo, code: grpc.StatusCode, seconds: float) -> None:
-        self._metrics.observe_rpc(info.method, code.name, seconds)
+    def _observe(self, method: str, call: CallLog, code: grpc.StatusCode, seconds: float) -> None:
+        self._metrics.observe_rpc(method, code.name, seconds)
+        extra = dict(call.fields)
         fields = {
-            "method": info.method,
+            "method": method,
             "code": code.name,
             "duration_ms": round(seconds * 1000, 3),
-            "request_id": info.request_id,
-            "cache": info.cache or None,
+            "request_id": call.request_id,
+            # Always there: None when no lookup answered (invalid input, an error, health).
+            "cache": extra.pop("cache", None),
+            **extra,
         }
-        if info.postal_code:
-            fields.update(postal_code=info.postal_code, country_code=info.country_code)
-        if info.error_kind:
-            fields["error_kind"] = info.error_kind
         # Probes call health every few seconds; their lines are DEBUG so they do not drown the log.
-        level = logging.INFO if info.method.startswith(SERVICE_PREFIX) else logging.DEBUG
+        level = logging.INFO if method.startswith(SERVICE_PREFIX) else logging.DEBUG
         log.log(level, "rpc", extra=fields)

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from .owm import redact
+from .redaction import REDACTED, redact
 
 LOG_FIELDS = "{asctime}{levelname}{name}{message}"
 
@@ -25,14 +25,14 @@ class RedactingJsonFormatter(JsonFormatter):
         super().__init__(LOG_FIELDS, style="{", rename_fields=renames, **kwargs)
         self._secrets = [secret for secret in secrets if secret]
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # ISO 8601 in UTC with milliseconds: sortable, and unambiguous across machines.
         return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         for secret in self._secrets:
-            line = line.replace(secret, "[REDACTED]")
+            line = line.replace(secret, REDACTED)
         return redact(line)
 
 

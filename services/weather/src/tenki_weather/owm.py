@@ -31,31 +31,26 @@ from pyowm.utils.config import get_default_config
 
 from .errors import InternalError, Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .model import SOURCE_OWM, Condition, Location, Observation
+from .redaction import redact
 
 log = logging.getLogger(__name__)
 
-# Query parameters that carry the key, in whatever case PyOWM or a proxy wrote them.
-_KEY_PARAM = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 
+class _NotFoundBodies:
+    """PyOWM's HTTP client, with a 200 body of {"cod": "404"} raised as PyOWM's own NotFoundError.
 
-def redact(text: str, secret: str = "") -> str:
-    """`text` without the API key, both as the known secret and as any appid=... query parameter."""
-    if secret:
-        text = text.replace(secret, "[REDACTED]")
-    return _KEY_PARAM.sub(r"\1[REDACTED]", text)
-
-
-class _BaseUrlHttpClient(HttpClient):
-    """PyOWM's HttpClient rooted at OWM_BASE_URL; also stops the cod-404 body at the client.
-
-    PyOWM answers a 200 with {"cod": "404"} by printing to stdout (our JSON log stream) and returning
-    None, so that case is turned into PyOWM's own NotFoundError here instead.
+    PyOWM answers such a body by printing to stdout (our JSON log stream) and returning None, so that
+    case stops at the client instead. A wrapper rather than a subclass, since PyOWM is untyped: the
+    weather manager calls nothing of its client but get_json.
     """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
 
     def get_json(
         self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        status, body = super().get_json(path, params=params, headers=headers)
+        status, body = self._client.get_json(path, params=params, headers=headers)
         if isinstance(body, dict) and str(body.get("cod")) == "404":
             raise owm_errors.NotFoundError(str(body.get("message", "not found")))
         return status, body
@@ -65,7 +60,7 @@ def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None 
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"OWM_BASE_URL must start with http:// or https:// (got scheme {scheme!r})")
-    config = get_default_config()
+    config: dict[str, Any] = get_default_config()
     config["connection"]["use_ssl"] = scheme == "https"
     config["connection"]["timeout_secs"] = timeout_seconds
     # No retries by default: a retry multiplies upstream calls against the per-minute budget, and
@@ -78,7 +73,7 @@ def http_client(api_key: str, base_url: str, config: dict[str, Any]) -> HttpClie
     """PyOWM's own HTTP client, sending to `base_url` (e.g. https://api.openweathermap.org/data/2.5)."""
     parts = urlsplit(base_url)
     root = (parts.netloc + parts.path).rstrip("/")
-    return _BaseUrlHttpClient(api_key, config, root, admits_subdomains=False)
+    return HttpClient(api_key, config, root, admits_subdomains=False)
 
 
 class OwmProvider:
@@ -97,9 +92,9 @@ class OwmProvider:
         self.timeout_seconds = timeout_seconds
         self._clock = clock
         config = pyowm_config(base_url, timeout_seconds, max_retries)
-        # OWM() asserts a str key; an empty one is reported per request (FAILED_PRECONDITION).
+        # OWM() asserts a str key; an empty one is reported per request (Misconfigured).
         self._manager = OWM(api_key or "unset", config).weather_manager()
-        self._manager.http_client = http_client(api_key, base_url, config)
+        self._manager.http_client = _NotFoundBodies(http_client(api_key, base_url, config))
 
     def __repr__(self) -> str:
         # Never the key, even in a debugger or a traceback's locals.

@@ -1,4 +1,4 @@
-"""The gRPC server: WeatherService, health, reflection, the interceptor, metrics and graceful shutdown."""
+"""The gRPC server: the weather API, health, reflection, the interceptor, metrics and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .config import WeatherSettings
 from .interceptor import ObservabilityInterceptor
 from .logs import configure_logging
 from .metrics import Metrics
-from .service import WeatherService
+from .service import WeatherLookup
 from .servicer import WeatherServicer
 
 log = logging.getLogger(__name__)
@@ -38,16 +38,17 @@ class WeatherServer:
     def __init__(self, settings: WeatherSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.service = WeatherService.from_settings(settings, self.metrics)
         self.health = health.HealthServicer()
+        interceptor = ObservabilityInterceptor(self.metrics)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
-            interceptors=[ObservabilityInterceptor(self.metrics)],
+            interceptors=[interceptor],
             # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
             # "binds" silently instead of failing.
             options=[("grpc.so_reuseport", 0)],
         )
-        weather_pb2_grpc.add_WeatherServiceServicer_to_server(WeatherServicer(self.service), self._server)
+        servicer = WeatherServicer(WeatherLookup.from_settings(settings, self.metrics), interceptor.call_log)
+        weather_pb2_grpc.add_WeatherServiceServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),

@@ -1,4 +1,4 @@
-"""The weather service's domain facade: validate, then cache (single flight, stale-if-error), then provider.
+"""The lookup of the current weather: validate, then cache (single flight, stale-if-error), then provider.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 """
@@ -17,7 +17,9 @@ from .units import temperatures, wind
 from .validation import validate
 
 
-class WeatherService:
+class WeatherLookup:
+    """Answers "what is the weather at this postal code?" in the units asked for; the domain's one entry."""
+
     def __init__(
         self,
         provider: Provider,
@@ -33,7 +35,7 @@ class WeatherService:
         self.caller_limits = caller_limits
 
     @classmethod
-    def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherService:
+    def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
         provider = build_provider(settings)
         cache: ObservationCache[Observation] = ObservationCache(
             ttl_seconds=settings.cache_ttl_seconds,

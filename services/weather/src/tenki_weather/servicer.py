@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import grpc
@@ -10,10 +11,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .caller_limits import caller_from
-from .errors import is_internal, to_grpc_status
+from .interceptor import CallLog
 from .model import CacheResult, Report, Units
-from .rpcinfo import current_rpc
-from .service import WeatherService
+from .service import WeatherLookup
+from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
 
@@ -94,30 +95,33 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
 
 
 class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
-    def __init__(self, service: WeatherService) -> None:
-        self._service = service
+    def __init__(self, lookup: WeatherLookup, call_log: Callable[[grpc.ServicerContext], CallLog]) -> None:
+        """`call_log` gives the log of a call in progress (the interceptor's), for the servicer's fields."""
+        self._lookup = lookup
+        self._call_log = call_log
 
-    def GetCurrentWeather(  # noqa: N802 (the proto's method name)
+    def GetCurrentWeather(
         self, request: weather_pb2.GetCurrentWeatherRequest, context: grpc.ServicerContext
     ) -> weather_pb2.GetCurrentWeatherResponse:
-        rpc = current_rpc()
+        call = self._call_log(context)
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
         caller = caller_from(context.invocation_metadata(), _peer(context), request.cache_only)
         try:
-            report = self._service.current_weather(request.postal_code, request.country_code, units, caller)
+            report = self._lookup.current_weather(request.postal_code, request.country_code, units, caller)
         except Exception as exc:
-            if is_internal(exc):
-                # The client gets a generic message; the detail stays here.
-                log.error("internal error", exc_info=exc, extra={"request_id": rpc.request_id})
+            if is_public(exc):
+                call.fields["error_kind"] = exc.kind
             else:
-                rpc.error_kind = exc.kind
+                # The client gets a generic message; the detail stays here.
+                log.error("internal error", exc_info=exc, extra={"request_id": call.request_id})
             status = to_grpc_status(exc)
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
             context.set_trailing_metadata(status.trailing_metadata)
             context.abort(status.code, status.details)
-        rpc.cache = report.cache.value
-        rpc.postal_code = report.observation.location.postal_code
-        rpc.country_code = report.observation.location.country_code
+        place = report.observation.location
+        call.fields.update(
+            cache=report.cache.value, postal_code=place.postal_code, country_code=place.country_code
+        )
         return to_proto(report)

@@ -7,7 +7,6 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from tenki_weather.errors import (
-    GENERIC_INTERNAL_MESSAGE,
     FieldViolation,
     InternalError,
     InvalidInput,
@@ -15,8 +14,8 @@ from tenki_weather.errors import (
     NotFound,
     RateLimited,
     Unavailable,
-    to_grpc_status,
 )
+from tenki_weather.status import GENERIC_INTERNAL_MESSAGE, to_grpc_status
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ Behaviour of GET /data/2.5/weather?zip=CODE,CC&appid=KEY[&units=metric|imperial]
 - any other path: HTTP 404 {"cod": "404", "message": "Internal error"}.
 Every request to any path is counted and its query parameters recorded (`.requests`, a list of dicts).
 
-Runnable on its own: `python tests/support/owm_standin.py --port 8099 --latency-ms 200`.
+Runnable on its own: `python scripts/tenki_stack/owm_standin.py --port 8099 --latency-ms 200`.
 """
 
 from __future__ import annotations

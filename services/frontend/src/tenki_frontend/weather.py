@@ -1,0 +1,68 @@
+"""The weather service as this app's resource, as flaskr's db.py is the database's.
+
+`init_app` keeps the app's WeatherClient and clock in `app.extensions`; the blueprints ask for them
+through `get_client()`, `now()` and `fetch_weather()` inside a request. So the blueprints import this
+module, never the factory (app.py imports the blueprints, not the other way round).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import grpc
+from flask import Flask, current_app
+
+from tenki.weather.v1 import weather_pb2
+
+from . import errors, limiting, request_id
+from .config import FrontendSettings
+from .validation import Parsed
+from .weather_client import WeatherClient
+
+Clock = Callable[[], datetime]
+
+CLIENT_KEY = "tenki_weather_client"
+CLOCK_KEY = "tenki_clock"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def init_app(
+    app: Flask, settings: FrontendSettings, client: WeatherClient | None = None, clock: Clock = utc_now
+) -> None:
+    """`client` defaults to one for settings.weather_addr (its channel is made lazily, per process);
+    `clock` is what "updated N minutes ago" is measured against."""
+    app.extensions[CLIENT_KEY] = client or WeatherClient(
+        settings.weather_addr, settings.weather_deadline_seconds
+    )
+    app.extensions[CLOCK_KEY] = clock
+
+
+def get_client() -> WeatherClient:
+    client: WeatherClient = current_app.extensions[CLIENT_KEY]
+    return client
+
+
+def now() -> datetime:
+    clock: Clock = current_app.extensions[CLOCK_KEY]
+    return clock()
+
+
+def fetch_weather(parsed: Parsed) -> weather_pb2.GetCurrentWeatherResponse:
+    """The weather for a parsed question; FrontendError for bad input or the service's error status."""
+    if parsed.query is None:
+        raise errors.invalid_input(parsed.errors)
+    question = parsed.query.to_request()
+
+    def ask(cache_only: bool) -> weather_pb2.GetCurrentWeatherResponse:
+        question.cache_only = cache_only
+        return get_client().get_current_weather(question, request_id.current())
+
+    try:
+        # The client's limit on lookups that miss the cache (limiting.py) wraps the call.
+        return limiting.upstream_limited(ask)
+    except grpc.RpcError as exc:
+        raise errors.from_rpc_error(exc) from None
