@@ -93,7 +93,9 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
         try:
-            report = self._lookup.current_weather(request.postal_code, request.country_code, units)
+            report = self._lookup.current_weather(
+                request.postal_code, request.country_code, units, time_remaining=context.time_remaining()
+            )
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
