@@ -98,8 +98,14 @@ class ObservationCache(Generic[V]):
         key: Hashable,
         load: Callable[[], Loaded[V]],
         stale_on: Callable[[BaseException], bool] = any_error,
+        wait_seconds: float | None = None,
+        timed_out: Callable[[], Exception] = TimeoutError,
     ) -> Loaded[V]:
-        """As get(), with a loader that says how it answered (a shared cache's hit, or its stale entry)."""
+        """As get(), with a loader that says how it answered (a shared cache's hit, or its stale entry).
+
+        A follower waits for the leader at most `wait_seconds` (its own deadline); then it is served
+        an entry within the stale window as STALE, else `timed_out()` is raised.
+        """
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and self._fresh(entry):
@@ -110,7 +116,8 @@ class ObservationCache(Generic[V]):
                 flight = self._flights[key] = _Flight()
         if not leader:
             # The leader always finishes its flight (finally below), and its load is bounded in time.
-            flight.done.wait()
+            if not flight.done.wait(wait_seconds):
+                return self._stale_or_raise(key, timed_out())
             if flight.error is not None:
                 raise flight.error
             assert flight.loaded is not None
@@ -141,15 +148,19 @@ class ObservationCache(Generic[V]):
             loaded = load()
         except Exception as exc:
             if stale_on(exc):
-                with self._lock:
-                    entry = self._entries.get(key)
-                    if entry is not None:
-                        age = self._clock() - entry.fetched_at
-                        if age <= self.stale_seconds:
-                            return Loaded(entry.value, CacheResult.STALE, age, exc)
+                return self._stale_or_raise(key, exc)
             raise
         if loaded.result is not CacheResult.STALE:
             now = self._clock()
             with self._lock:
                 self._entries[key] = _Entry(loaded.value, now, now - loaded.age)
         return loaded
+
+    def _stale_or_raise(self, key: Hashable, error: Exception) -> Loaded[V]:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                age = self._clock() - entry.fetched_at
+                if age <= self.stale_seconds:
+                    return Loaded(entry.value, CacheResult.STALE, age, error)
+        raise error

@@ -161,7 +161,13 @@ class WeatherLookup:
             loaded_here.append(True)
             return self._load(query, deadline)
 
-        loaded = self.cache.lookup(query.place_key, load, serves_stale)
+        loaded = self.cache.lookup(
+            query.place_key,
+            load,
+            serves_stale,
+            wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
+            timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+        )
         if self.shared is not None:
             self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
         result = loaded.result
