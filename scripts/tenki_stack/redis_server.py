@@ -62,6 +62,12 @@ class RedisServer:
         except OSError:
             return False
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise StackError("redis-server is not running")
+        return self.process.pid
+
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
