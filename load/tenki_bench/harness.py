@@ -50,7 +50,7 @@ def run(settings: Settings) -> dict[str, Any]:
         print(f"bench: row 7: {settings.cold_codes} codes x {settings.cold_callers} callers at once ...")
         best[7] = rows.cold_row(settings, running.weather.addr, running.standin)
         print("bench: row 9: the same through two processes sharing Redis ...")
-        best[9] = rows.cold_row(settings, running.shared_target, running.standin, 9, " (2 procs, Redis)")
+        best[9] = rows.cold_row(settings, running.shared_target, running.standin, 9, " (2 procs)")
 
     return results.assemble(
         settings, best, all_rounds, workers=running.workers,
