@@ -17,7 +17,8 @@ from typing import Any
 import grpc
 import pytest
 import redis
-from drills import SteadyLoad, tally, wait_until
+import requests
+from drills import SteadyLoad, health_status, tally, wait_until
 
 from support.fleet import Fleet
 from tenki_weather.shared import KEY_PREFIX
@@ -29,7 +30,8 @@ DEADLINE = 2.0
 def test_redis_stopped_under_load_costs_no_failed_call_and_sharing_resumes(
     tmp_path: Path, drill_report: Callable[[str, dict[str, Any]], None]
 ) -> None:
-    with Fleet(tmp_path, replicas=2, LOG_LEVEL="WARNING") as fleet:
+    # A 1 s near cache, so both replicas meet the outage within the first second of it.
+    with Fleet(tmp_path, replicas=2, LOG_LEVEL="WARNING", CACHE_LOCAL_TTL_SECONDS="1") as fleet:
         codes = [f"4{n:04d}" for n in range(40)]
 
         def call(worker: int, n: int) -> tuple[str, Any]:
@@ -40,7 +42,14 @@ def test_redis_stopped_under_load_costs_no_failed_call_and_sharing_resumes(
             assert load.wait_for(100, timeout=60)
             t_stop = time.monotonic()
             fleet.redis.stop()
-            time.sleep(5)
+            time.sleep(2)
+            # Degraded, and says so; gRPC health stays SERVING (Redis is no dependency).
+            for replica, channel in zip(fleet.replicas, fleet.channels):
+                assert health_status(channel) == "SERVING"
+                scrape = requests.get(f"http://127.0.0.1:{replica.metrics_port}/metrics", timeout=5).text
+                assert "tenki_weather_redis_degraded 1.0" in scrape
+                assert fleet.redis.url not in scrape
+            time.sleep(3)
             t_start = time.monotonic()
             fleet.redis.start()
             time.sleep(3)
@@ -52,12 +61,15 @@ def test_redis_stopped_under_load_costs_no_failed_call_and_sharing_resumes(
         assert slowest < DEADLINE
         for replica in fleet.replicas:
             assert replica.running()
-            metrics = replica.log_records()
-            assert any("redis unavailable: degraded" in str(r.get("message")) for r in metrics)
+            lines = replica.log_records()
+            assert any("redis unavailable: degraded" in str(r.get("message")) for r in lines)
         # Sharing is back, with the same processes: a new code fetched through one is a hit on the other.
         assert wait_until(lambda: fleet.call(0, "49901")[0] is grpc.StatusCode.OK, 10)
         assert fleet.call(1, "49901")[0] is grpc.StatusCode.OK
         assert fleet.upstream_calls("49901") == 1
+        for replica in fleet.replicas:
+            scrape = requests.get(f"http://127.0.0.1:{replica.metrics_port}/metrics", timeout=5).text
+            assert "tenki_weather_redis_degraded 0.0" in scrape
         drill_report(
             "redis stopped for 5 s under load (2 replicas)",
             {"calls": len(outcomes), "during_outage": len(during), "outcomes": tally(outcomes),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ from tenki_weather.demo import DemoProvider
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import Observation
 from tenki_weather.shared import KEY_PREFIX, LockState, Remembered, SharedState, check_redis, connect
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server of this test's own (tenki_stack.redis_server), stopped by its pid."""
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
 
 
 def make_observation() -> Observation:

@@ -215,7 +215,7 @@ def check_shared(settings: WeatherSettings, report: Report, timeout: float) -> N
     from .shared import check_redis, connect
 
     client = connect(
-        settings.redis_url.get_secret_value(),
+        settings.redis_url,
         settings.redis_password.get_secret_value(),
         min(timeout, max(settings.redis_timeout_seconds, 1.0)),
         client_name="tenki-check",

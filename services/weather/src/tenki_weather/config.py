@@ -15,11 +15,7 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
-
-
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-# Variables whose values are never echoed back (a Redis URL may carry a password).
-SECRET_WORDS = ("KEY", "PASSWORD", "REDIS_URL")
 
 
 class ConfigError(ValueError):
@@ -50,18 +46,19 @@ class WeatherSettings(BaseSettings):
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
+
+    # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
+    # or in REDIS_PASSWORD. Every Redis command is bounded by REDIS_TIMEOUT_SECONDS.
+    redis_url: str = Field("", alias="REDIS_URL")
+    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
+    redis_timeout_seconds: float = Field(0.25, alias="REDIS_TIMEOUT_SECONDS", gt=0)
+    # With REDIS_URL: the near cache in each process, in front of the shared one (shared.py).
+    cache_local_ttl_seconds: float = Field(5.0, alias="CACHE_LOCAL_TTL_SECONDS", ge=0)
+
     # Negative caching: an upstream failure (timeout, 5xx, 429, 401) is remembered briefly, so a crowd
     # during an outage does not each reach OWM; an unknown postal code much longer. 0 turns either off.
     negative_cache_error_seconds: float = Field(5.0, alias="NEGATIVE_CACHE_ERROR_SECONDS", ge=0)
     negative_cache_not_found_seconds: float = Field(3600.0, alias="NEGATIVE_CACHE_NOT_FOUND_SECONDS", ge=0)
-
-    # Shared state (shared.py): unset = everything in process. redis://, rediss:// or unix:// (Redis 7+ or
-    # Valkey); the password in the URL or in REDIS_PASSWORD. In front of it, the near cache.
-    redis_url: SecretStr = Field(SecretStr(""), alias="REDIS_URL")
-    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
-    # Every Redis command's bound (connect included): well inside any RPC deadline.
-    redis_timeout_seconds: float = Field(0.25, alias="REDIS_TIMEOUT_SECONDS", gt=0)
-    cache_local_ttl_seconds: float = Field(5.0, alias="CACHE_LOCAL_TTL_SECONDS", ge=0)
 
     # Server.
     host: str = Field("0.0.0.0", alias="WEATHER_HOST", min_length=1)
@@ -86,23 +83,22 @@ class WeatherSettings(BaseSettings):
                 raise PydanticUseDefault()
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        url = value.get_secret_value()
-        if url and not url.startswith(REDIS_SCHEMES):
-            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
-        return value
-
     @property
     def shared(self) -> bool:
         """True when the fleet shares state through Redis (REDIS_URL is set)."""
-        return bool(self.redis_url.get_secret_value())
+        return bool(self.redis_url)
 
     @property
     def provider(self) -> Literal["demo", "owm"]:
@@ -144,7 +140,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "?"
         # Never echo the input of a secret back.
-        shown = "" if any(word in name for word in SECRET_WORDS) else f" (got {item.get('input')!r})"
+        secret = "KEY" in name or "PASSWORD" in name or name == "REDIS_URL"  # a URL may hold a password
+        shown = "" if secret else f" (got {item.get('input')!r})"
         problems.append(f"{name}: {item['msg']}{shown}")
     return "invalid configuration: " + "; ".join(problems)
 

@@ -88,7 +88,7 @@ class WeatherServer:
 
 def secrets_of(settings: WeatherSettings) -> list[str]:
     """Every secret the logs must never show: the OWM key, the Redis password, the Redis URL."""
-    url = settings.redis_url.get_secret_value()
+    url = settings.redis_url
     parts = urlsplit(url) if url else None
     return [
         settings.owm_api_key.get_secret_value(),

@@ -109,7 +109,7 @@ class WeatherLookup:
         shared: SharedState | None = None
         if settings.shared:
             client = connect(
-                settings.redis_url.get_secret_value(),
+                settings.redis_url,
                 settings.redis_password.get_secret_value(),
                 settings.redis_timeout_seconds,
             )
