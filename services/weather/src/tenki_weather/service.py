@@ -144,17 +144,17 @@ class WeatherLookup:
         postal_code: str,
         country_code: str = "",
         units: Units | str | None = None,
-        time_remaining: float | None = None,
+        budget_seconds: float | None = None,
     ) -> Report:
         """The current weather for a raw question; raises errors.WeatherError subclasses.
 
-        `time_remaining`: the caller's deadline in seconds, if it has one (a wait for another replica's
-        fetch ends before it).
+        `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
+        or another replica's fetch ends before it.
         """
         query = validate(postal_code, country_code, units)
         deadline = None
-        if time_remaining is not None:
-            deadline = self._clock() + time_remaining - DEADLINE_MARGIN_SECONDS
+        if budget_seconds is not None:
+            deadline = self._clock() + budget_seconds - DEADLINE_MARGIN_SECONDS
         loaded_here: list[bool] = []
 
         def load() -> Loaded[Observation]:

@@ -92,9 +92,11 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
+        # The caller's deadline as a plain budget for the domain (None without a deadline).
+        budget = context.time_remaining()
         try:
             report = self._lookup.current_weather(
-                request.postal_code, request.country_code, units, time_remaining=context.time_remaining()
+                request.postal_code, request.country_code, units, budget_seconds=budget
             )
         except Exception as exc:
             if is_public(exc):
