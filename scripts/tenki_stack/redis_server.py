@@ -3,6 +3,7 @@
     server = RedisServer(tmp_dir)            # started: its own directory, no persistence, loopback only
     server.url                               # redis://127.0.0.1:PORT/0 -> REDIS_URL
     server.stop(); server.start()            # an outage and a recovery, on the same port
+    server.freeze(); server.thaw()           # a hung server (SIGSTOP / SIGCONT)
     RedisServer(tmp_dir, password="s3cret")  # requirepass, for the wrong-password checks
 
 Shared by the integration tests, the reliability drills and the benchmark.
@@ -10,7 +11,9 @@ Shared by the integration tests, the reliability drills and the benchmark.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -67,6 +70,13 @@ class RedisServer:
         if self.process is None:
             raise StackError("redis-server is not running")
         return self.process.pid
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps its connections but answers nothing (a slow, hung Redis)."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -70,10 +70,33 @@ def test_redis_stopped_under_load_costs_no_failed_call_and_sharing_resumes(
         for replica in fleet.replicas:
             scrape = requests.get(f"http://127.0.0.1:{replica.metrics_port}/metrics", timeout=5).text
             assert "tenki_weather_redis_degraded 0.0" in scrape
+
+        # A hung Redis (SIGSTOP: connections open, no answers): each command times out within
+        # REDIS_TIMEOUT_SECONDS, the answers keep coming within the deadline.
+        with SteadyLoad(call, workers=4, pause=0.02) as load:
+            assert load.wait_for(20, timeout=60)
+            fleet.redis.freeze()
+            try:
+                time.sleep(3)
+            finally:
+                fleet.redis.thaw()
+            time.sleep(2)
+        hung = load.outcomes
+        assert tally(hung) == {"OK": len(hung)}, tally(hung)
+        assert max(o.duration for o in hung) < DEADLINE
+        timeouts = sum(
+            float(line.split()[-1])
+            for replica in fleet.replicas
+            for line in requests.get(f"http://127.0.0.1:{replica.metrics_port}/metrics", timeout=5)
+            .text.splitlines()
+            if line.startswith('tenki_weather_redis_errors_total{kind="timeout"}')
+        )
+        assert timeouts >= 1
         drill_report(
             "redis stopped for 5 s under load (2 replicas)",
             {"calls": len(outcomes), "during_outage": len(during), "outcomes": tally(outcomes),
-             "slowest_s": round(slowest, 3)},
+             "slowest_s": round(slowest, 3), "hung_redis_calls": len(hung), "hung_outcomes": tally(hung),
+             "hung_slowest_s": round(max(o.duration for o in hung), 3), "redis_timeouts": timeouts},
         )  # fmt: skip
 
 
