@@ -197,7 +197,8 @@ class WeatherLookup:
             if entry is not None and entry.age < self.cache.data_ttl_seconds:
                 self.metrics.shared_cache.labels("hit").inc()
                 return Loaded(entry.observation, CacheResult.HIT, entry.age)
-            self.metrics.shared_cache.labels("miss").inc()
+            if not shared.degraded:  # a failed read is counted as "error" already
+                self.metrics.shared_cache.labels("miss").inc()
             old = entry
         try:
             self._raise_remembered(place)
