@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from tenki_stack.redis_server import RedisServer
 
+from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
+from tenki_weather.errors import Unavailable
 from tenki_weather.metrics import Metrics
-from tenki_weather.model import Observation
+from tenki_weather.model import CacheResult, Observation
+from tenki_weather.service import WeatherLookup
 from tenki_weather.shared import KEY_PREFIX, LockState, Remembered, SharedState, check_redis, connect
 
 
@@ -113,3 +116,52 @@ def test_a_refused_password_is_an_auth_error_and_a_verdict(tmp_path: Path, passw
         assert not verdict.ok and "refused the password" in verdict.text
         assert "right-password" not in verdict.text
         assert check_redis(connect(server.url, "right-password")).ok
+
+
+class CountingDemo(DemoProvider):
+    """The demo provider, counting its calls: the "upstream" of these in-process replicas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def current_weather(self, postal_code: str, country_code: str) -> Observation:
+        self.calls += 1
+        return super().current_weather(postal_code, country_code)
+
+
+def replica(url: str, lock_seconds: float = 3) -> tuple[WeatherLookup, CountingDemo]:
+    """One replica's lookup, in this process, sharing the Redis at `url`."""
+    metrics = Metrics()
+    shared = SharedState(connect(url), metrics, entry_seconds=60, lock_seconds=lock_seconds)
+    cache: ObservationCache[Observation] = ObservationCache(5, 100, 3600, data_ttl_seconds=600)
+    provider = CountingDemo()
+    return WeatherLookup(provider, cache, None, metrics, shared=shared, near_seconds=5), provider
+
+
+def test_two_replicas_share_one_fetch_and_the_near_cache_answers_after(redis_server: RedisServer) -> None:
+    a, a_upstream = replica(redis_server.url)
+    b, b_upstream = replica(redis_server.url)
+    assert a.current_weather("94040", "us").cache is CacheResult.MISS
+    assert b.current_weather("94040", "us", "imperial").cache is CacheResult.HIT
+    assert b.current_weather("94040", "us").cache is CacheResult.HIT
+    assert (a_upstream.calls, b_upstream.calls) == (1, 0)
+    assert sample(b.metrics, "tenki_weather_shared_cache_lookups_total", result="hit") == 1
+    assert sample(b.metrics, "tenki_weather_near_cache_lookups_total", result="hit") == 1
+
+
+def test_a_follower_gives_up_at_its_deadline_and_takes_over_an_expired_lock(
+    redis_server: RedisServer,
+) -> None:
+    b, upstream = replica(redis_server.url, lock_seconds=0.5)
+    # Another replica holds the lock and never answers (it died mid-fetch).
+    dead, _ = replica(redis_server.url, lock_seconds=0.5)
+    assert dead.shared is not None and dead.shared.try_lock(("10001", "US"))[0] is LockState.ACQUIRED
+    with pytest.raises(Unavailable, match="another replica is still fetching"):
+        b.current_weather("10001", "us", budget_seconds=0.2)
+    assert upstream.calls == 0
+    assert sample(b.metrics, "tenki_weather_shared_lock_waits_total", outcome="deadline") == 1
+    # With time enough, it waits for the lock to expire (0.5 s) and fetches itself.
+    assert b.current_weather("10001", "us", budget_seconds=3).cache is CacheResult.MISS
+    assert upstream.calls == 1
+    assert sample(b.metrics, "tenki_weather_shared_lock_waits_total", outcome="takeover") == 1
