@@ -108,7 +108,8 @@ def test_a_refused_key_serves_stale_but_logs_an_error_and_counts_on_every_call(
     provider.error = Misconfigured("the OpenWeatherMap API key was refused")
     with caplog.at_level(logging.ERROR, logger="tenki_weather.service"):
         for _ in range(3):
-            assert lookup.current_weather("94040", "us").stale
+            report = lookup.current_weather("94040", "us")
+            assert report.stale and report.stale_cause == "misconfigured"
     errors = [r for r in caplog.records if r.levelno == logging.ERROR and "refused the API key" in r.message]
     assert len(errors) == 3
     assert metric(lookup, "tenki_weather_stale_on_refused_key_total") == 3

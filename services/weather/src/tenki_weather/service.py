@@ -184,6 +184,7 @@ class WeatherLookup:
             temperature=temperatures(loaded.value, query.units),
             wind=wind(loaded.value, query.units),
             cache=result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
         )
 
     # -- the load behind the in-process cache ---------------------------------------------------------
