@@ -50,6 +50,8 @@ environment variables (defaults in brackets):
   REDIS_PASSWORD             Redis password when REDIS_URL has none []
   REDIS_TIMEOUT_SECONDS      bound of every Redis command [0.25]
   CACHE_LOCAL_TTL_SECONDS    near cache in front of Redis [5]
+  GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
+  GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
   WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
   WEATHER_MAX_WORKERS        gRPC worker threads [16]
   METRICS_PORT               Prometheus /metrics port; 0 = off [9090]

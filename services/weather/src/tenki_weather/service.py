@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable
 from cachetools import LRUCache
 
 from .cache import Loaded, ObservationCache
+from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .metrics import THROTTLED, Metrics
@@ -89,6 +90,7 @@ class WeatherLookup:
         negative_not_found_seconds: float = 0.0,
         near_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        caller_limits: CallerLimits | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
@@ -101,6 +103,7 @@ class WeatherLookup:
         self.negatives = NegativeCache(cache.max_entries, clock)
         self._clock = clock
         self._sleep: Callable[[float], None] = time.sleep
+        self.caller_limits = caller_limits
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -128,6 +131,9 @@ class WeatherLookup:
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
+        caller_limits = CallerLimits(
+            settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
+        )
         return cls(
             provider,
             cache,
@@ -137,6 +143,7 @@ class WeatherLookup:
             negative_error_seconds=settings.negative_cache_error_seconds,
             negative_not_found_seconds=settings.negative_cache_not_found_seconds,
             near_seconds=settings.cache_local_ttl_seconds,
+            caller_limits=caller_limits,
         )
 
     def current_weather(
@@ -144,6 +151,7 @@ class WeatherLookup:
         postal_code: str,
         country_code: str = "",
         units: Units | str | None = None,
+        caller: Caller = ANONYMOUS,
         budget_seconds: float | None = None,
     ) -> Report:
         """The current weather for a raw question; raises errors.WeatherError subclasses.
@@ -159,7 +167,7 @@ class WeatherLookup:
 
         def load() -> Loaded[Observation]:
             loaded_here.append(True)
-            return self._load(query, deadline)
+            return self._load(query, deadline, caller)
 
         loaded = self.cache.lookup(
             query.place_key,
@@ -189,7 +197,7 @@ class WeatherLookup:
 
     # -- the load behind the in-process cache ---------------------------------------------------------
 
-    def _load(self, query: Query, deadline: float | None) -> Loaded[Observation]:
+    def _load(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
         place = query.place_key
         shared = self.shared
         old = None
@@ -203,7 +211,7 @@ class WeatherLookup:
             old = entry
         try:
             self._raise_remembered(place)
-            return self._fetch_once(query, deadline)
+            return self._fetch_once(query, deadline, caller)
         except WeatherError as exc:
             if old is not None and serves_stale(exc) and old.age <= self.cache.stale_seconds:
                 self.metrics.shared_cache.labels("stale").inc()
@@ -241,11 +249,11 @@ class WeatherLookup:
             self.shared.remember(place, failure, seconds)
             self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
 
-    def _fetch_once(self, query: Query, deadline: float | None) -> Loaded[Observation]:
+    def _fetch_once(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
         """Upstream once for the fleet: take the place's lock, or wait for the replica that holds it."""
         shared = self.shared
         if shared is None:
-            return Loaded(self._fetch(query))
+            return Loaded(self._fetch(query, caller))
         place = query.place_key
         state, token = shared.try_lock(place)
         if state is LockState.BUSY:
@@ -254,7 +262,7 @@ class WeatherLookup:
                 return waited
             state, token = waited
         try:
-            observation = self._fetch(query)
+            observation = self._fetch(query, caller)
             shared.put(place, observation)
             return Loaded(observation)
         finally:
@@ -293,8 +301,19 @@ class WeatherLookup:
                 )
             self._sleep(POLL_SECONDS)
 
-    def _fetch(self, query: Query) -> Observation:
+    def _fetch(self, query: Query, caller: Caller = ANONYMOUS) -> Observation:
         source = self.provider.source
+        # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
+        # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent, and it
+        # is never remembered (it is this caller's, not the place's).
+        try:
+            if caller.cache_only:
+                raise cache_only_refusal()
+            if self.caller_limits is not None:
+                self.caller_limits.spend(caller)
+        except CallerLimited as exc:
+            self.metrics.observe_upstream(source, exc.kind)
+            raise
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
             raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
