@@ -20,6 +20,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port
 from tenki_stack.otlp_receiver import OtlpReceiver
 from tenki_stack.owm_standin import OwmStandIn
+from tenki_stack.redis_server import RedisServer
 
 LOAD_DIR = Path(__file__).resolve().parent.parent
 # A fake key: the stand-in accepts any; it only switches the weather service to its OWM provider.
@@ -43,6 +44,13 @@ class Servers:
     page_bytes: int  # the size of tenki's page
     bare_bytes: int  # the size of the bare app's page
     reply_bytes: int  # the size of tenki's GetCurrentWeatherResponse, and so of the echo payload
+    redis: RedisServer  # rows 8 and 9: one Redis shared by ...
+    shared: list[ServiceProcess]  # ... two more weather processes (REDIS_URL)
+
+    @property
+    def shared_target(self) -> str:
+        """Both shared processes as one gRPC target (the load spreads over them, round robin)."""
+        return "ipv4:" + ",".join(p.addr for p in self.shared)
     # The same tenki again, tracing every request (always_on) to `receiver`, a local OTLP/HTTP receiver.
     receiver: OtlpReceiver
     traced_weather: ServiceProcess
@@ -175,6 +183,20 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
     )
     bare.wait_ready(lambda: tenki_stack.http_ok(f"{bare.url}/bare-grpc"), STARTUP_TIMEOUT)
 
+    redis = RedisServer(out / "redis")
+    exits.callback(redis.stop)
+    shared = []
+    for name in ("shared-a", "shared-b"):
+        log = out / f"weather-{name}.log"
+        log.unlink(missing_ok=True)
+        process = tenki_stack.start_weather(
+            {**env, "REDIS_URL": redis.url}, port=free_port(), metrics_port=0, log_path=log
+        )
+        exits.callback(process.stop)
+        # Warm: A fetches PLACE (one upstream call), B reads it from Redis into its near cache.
+        weather_reply_size(process.addr)
+        shared.append(process)
+
     receiver = exits.enter_context(OtlpReceiver(keep_spans=False))
     traced = traced_env(env, receiver)
     print("bench: starting a second tenki with tracing on (100 % sampled, to a local OTLP receiver) ...")
@@ -186,6 +208,7 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
     fetch(traced_page_url)
 
     return Servers(
+        redis=redis, shared=shared,
         receiver=receiver, traced_weather=traced_weather, traced_frontend=traced_frontend,
         traced_page_url=traced_page_url,
         standin=standin, weather=weather, frontend=frontend, echo=echo, bare=bare, workers=int(workers),
