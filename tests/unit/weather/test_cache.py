@@ -205,3 +205,24 @@ def _in_threading_wait(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def test_a_follower_waits_no_longer_than_its_budget(clock) -> None:
+    cache: ObservationCache[str] = ObservationCache(600, 10, 3600, clock=clock)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        assert release.wait(30)
+        return "late"
+
+    leader = threading.Thread(target=lambda: cache.get("k", slow))
+    leader.start()
+    assert started.wait(30)
+    try:
+        with pytest.raises(Unavailable, match="still being fetched"):
+            cache.get("k", slow, wait_seconds=0.01)
+    finally:
+        release.set()
+        leader.join(30)
+    assert cache.get("k", slow) == ("late", CacheResult.HIT)

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
+from .errors import Unavailable
 from .model import CacheResult
 
 V = TypeVar("V")
@@ -54,13 +55,16 @@ class ObservationCache(Generic[V]):
         self._flights: dict[Hashable, _Flight[V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, fetch: Callable[[], V]) -> tuple[V, CacheResult]:
+    def get(
+        self, key: Hashable, fetch: Callable[[], V], wait_seconds: float | None = None
+    ) -> tuple[V, CacheResult]:
         """The value for `key` and how it was served; `fetch` runs at most once per cold key at a time.
 
         A fresh entry is a HIT. Otherwise the first caller (the leader) runs `fetch`; callers arriving
         meanwhile wait for it and share its outcome instead of calling upstream themselves. When `fetch`
         raises and an entry at most `stale_seconds` old exists, that entry is served as STALE; otherwise
-        the error is raised to the leader and every follower.
+        the error is raised to the leader and every follower. A follower waits at most `wait_seconds`
+        (its caller's budget) and then raises Unavailable.
         """
         with self._lock:
             entry = self._entries.get(key)
@@ -72,7 +76,8 @@ class ObservationCache(Generic[V]):
                 flight = self._flights[key] = _Flight()
         if not leader:
             # The leader always finishes its flight (finally below), and its fetch has a timeout.
-            flight.done.wait()
+            if not flight.done.wait(wait_seconds):
+                raise Unavailable("the weather for this place is still being fetched; try again shortly")
             if flight.error is not None:
                 raise flight.error
             assert flight.value is not None

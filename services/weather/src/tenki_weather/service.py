@@ -5,10 +5,11 @@ Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 
 from __future__ import annotations
 
+from . import budget
 from .cache import ObservationCache
 from .config import WeatherSettings
-from .errors import RateLimited, WeatherError
-from .metrics import THROTTLED, Metrics
+from .errors import RateLimited, Unavailable, WeatherError
+from .metrics import NO_TIME, THROTTLED, Metrics
 from .model import Observation, Query, Report, Units
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
@@ -25,11 +26,14 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         limiter: TokenBucket | None = None,
         metrics: Metrics | None = None,
+        margin_seconds: float = 0.0,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.limiter = limiter
         self.metrics = metrics or Metrics()
+        # Kept back from a caller's budget for the answer itself (a stale entry or an error).
+        self.margin_seconds = margin_seconds
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -41,14 +45,27 @@ class WeatherLookup:
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
-        return cls(provider, cache, limiter, metrics)
+        return cls(provider, cache, limiter, metrics, settings.deadline_margin_seconds)
 
     def current_weather(
-        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+        self,
+        postal_code: str,
+        country_code: str = "",
+        units: Units | str | None = None,
+        budget_seconds: float | None = None,
     ) -> Report:
-        """The current weather for a raw question; raises errors.WeatherError subclasses."""
+        """The current weather for a raw question; raises errors.WeatherError subclasses.
+
+        `budget_seconds` is the time the caller still waits (None: no limit). Upstream gets that less
+        the margin, never more than the provider's own timeout, so a slow upstream ends in time for a
+        stale entry (or the error) to reach the caller before its deadline.
+        """
         query = validate(postal_code, country_code, units)
-        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query))
+        upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
+        with budget.upstream_deadline(upstream):
+            observation, result = self.cache.get(
+                query.place_key, lambda: self._fetch(query), wait_seconds=budget.remaining()
+            )
         self.metrics.observe_cache(result)
         return Report(
             observation=observation,
@@ -60,6 +77,10 @@ class WeatherLookup:
 
     def _fetch(self, query: Query) -> Observation:
         source = self.provider.source
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise Unavailable("the caller's deadline leaves no time to ask upstream; try again shortly")
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
             raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")

@@ -17,6 +17,12 @@ from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
 
+# gRPC's retry pushback (gRFC A6): a negative value in this trailer tells the client's retry policy not to
+# retry. Every answer the servicer gives has been through the lookup, which may have cost an upstream call,
+# so none is retried; the policy still retries UNAVAILABLE from a server that is down or shutting down
+# (the call never reached the servicer), and the channel's next attempt finds another pod.
+NO_RETRY = (("grpc-retry-pushback-ms", "-1"),)
+
 UNITS_FROM_PROTO = {
     weather_pb2.UNITS_UNSPECIFIED: Units.METRIC,
     weather_pb2.UNITS_METRIC: Units.METRIC,
@@ -92,8 +98,12 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
+        # The caller's deadline as a plain budget for the domain (None without a deadline).
+        budget = context.time_remaining()
         try:
-            report = self._lookup.current_weather(request.postal_code, request.country_code, units)
+            report = self._lookup.current_weather(
+                request.postal_code, request.country_code, units, budget_seconds=budget
+            )
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
@@ -102,7 +112,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
                 log.error("internal error", exc_info=exc, extra={"request_id": call.request_id})
             status = to_grpc_status(exc)
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
-            context.set_trailing_metadata(status.trailing_metadata)
+            context.set_trailing_metadata(tuple(status.trailing_metadata) + NO_RETRY)
             context.abort(status.code, status.details)
         place = report.observation.location
         call.fields.update(
