@@ -16,7 +16,7 @@ from weather_servers import StartServer
 
 from support.owm_fixtures import STANDIN_API_KEY
 from support.upstream_faults import FROM_STANDIN
-from tenki_frontend.weather_client import WeatherClient, connect
+from tenki_frontend.weather_client import WeatherClient
 from tenki_stack.owm_standin import OwmStandIn
 
 REQUEST = weather_pb2.GetCurrentWeatherRequest(postal_code="94040", country_code="US")
@@ -93,7 +93,7 @@ def test_a_call_without_time_for_upstream_sends_nothing(
 def test_an_idle_channel_survives_many_keepalive_pings(start_server: StartServer) -> None:
     # Shortened: the client pings every 0.2 s, the server admits one every 0.1 s; idle for 10 intervals.
     server = start_server(WEATHER_PROVIDER="demo", KEEPALIVE_MIN_PING_SECONDS="0.1").server
-    client = WeatherClient(server.address, deadline=5.0, connect=lambda target: connect(target, 0.2))
+    client = WeatherClient(server.address, deadline=5.0, keepalive_seconds=0.2)
     assert client.get_current_weather(REQUEST, "first").location.name == "Mountain View"
     time.sleep(2.0)
     # A GOAWAY too_many_pings would have closed the connection: the next call would start a new one

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import access_log, api, errors, health, metrics, presenters, request_id, security, views, weather
+from . import access_log, api, errors, health, presenters, request_id, security, views, weather
 from . import logging as json_logging
 from .config import FrontendSettings
 from .weather_client import WeatherClient
@@ -44,5 +44,5 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(metrics.bp)
+    # No /metrics here: the gunicorn master serves them on FRONTEND_METRICS_PORT (metrics.serve).
     return app

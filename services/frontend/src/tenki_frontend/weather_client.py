@@ -116,12 +116,20 @@ def connect(target: str, keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -
 class WeatherClient:
     """Calls the weather service at `target` (any gRPC target) with a deadline of `deadline` seconds.
 
-    `connect` makes a process's stubs for the target (a test hands fakes); it is called on first use and
-    again after a fork.
+    `connect` makes a process's stubs for the target (a test hands fakes; default: a channel pinging every
+    `keepalive_seconds`); it is called on first use and again after a fork.
     """
 
-    def __init__(self, target: str, deadline: float, *, connect: Callable[[str], Stubs] = connect) -> None:
+    def __init__(
+        self,
+        target: str,
+        deadline: float,
+        *,
+        connect: Callable[[str], Stubs] | None = None,
+        keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
+    ) -> None:
         self.target = target
+        self.keepalive_seconds = keepalive_seconds
         self.deadline = deadline
         self._connect = connect
         self._lock = threading.Lock()
@@ -135,7 +143,11 @@ class WeatherClient:
             if self._stubs is None or self._pid != pid:
                 # A channel inherited over fork is unusable; it is dropped, never closed (closing would
                 # touch the parent's sockets).
-                self._stubs = self._connect(self.target)
+                self._stubs = (
+                    self._connect(self.target)
+                    if self._connect is not None
+                    else connect(self.target, self.keepalive_seconds)
+                )
                 self._pid = pid
             return self._stubs
 
@@ -145,23 +157,31 @@ class WeatherClient:
         """The weather; raises grpc.RpcError with the service's status on failure."""
         return self._call(GET_CURRENT_WEATHER, self.stubs().get_current_weather, request, request_id)
 
-    def serving_status(self, request_id: str) -> str:
-        """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code."""
+    def serving_status(self, request_id: str, timeout: float | None = None) -> str:
+        """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code.
+
+        `timeout` (default: the deadline) is the check's own deadline."""
         request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
         try:
-            reply = self._call(HEALTH_CHECK, self.stubs().health_check, request, request_id)
+            reply = self._call(HEALTH_CHECK, self.stubs().health_check, request, request_id, timeout)
         except grpc.RpcError as exc:
             return _code_name(exc)
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
     def _call(
-        self, method: str, rpc: UnaryCall[_Request, _Reply], request: _Request, request_id: str
+        self,
+        method: str,
+        rpc: UnaryCall[_Request, _Reply],
+        request: _Request,
+        request_id: str,
+        timeout: float | None = None,
     ) -> _Reply:
         """One unary call with the deadline and the request id, counted and timed by its outcome."""
         start = time.perf_counter()
         code = "OK"
+        deadline = self.deadline if timeout is None else min(timeout, self.deadline)
         try:
-            return rpc(request, timeout=self.deadline, metadata=(("x-request-id", request_id),))
+            return rpc(request, timeout=deadline, metadata=(("x-request-id", request_id),))
         except grpc.RpcError as exc:
             code = _code_name(exc)
             raise
