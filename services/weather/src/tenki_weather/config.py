@@ -58,6 +58,9 @@ class WeatherSettings(BaseSettings):
     # Clients may ping an idle connection this often (the frontend pings every WEATHER_KEEPALIVE_SECONDS,
     # 30 s); pings more frequent than this end the connection with GOAWAY too_many_pings.
     keepalive_min_ping_seconds: float = Field(10.0, alias="KEEPALIVE_MIN_PING_SECONDS", gt=0)
+    # Each client connection is ended (GOAWAY, in-flight calls finish) after this long, so clients that
+    # resolve every pod (the frontend's round_robin on a headless Service) re-resolve and find new pods.
+    max_connection_age_seconds: float = Field(30.0, alias="MAX_CONNECTION_AGE_SECONDS", gt=0)
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
     # On SIGTERM, health says NOT_SERVING for this long while RPCs are still answered, so readiness
     # checks and load balancers see it before the listener closes.

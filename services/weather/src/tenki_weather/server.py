@@ -41,6 +41,9 @@ def server_options(settings: WeatherSettings) -> list[tuple[str, int]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", min_ping_ms),
         ("grpc.http2.min_ping_interval_without_data_ms", min_ping_ms),
+        # gRPC's DNS resolver does not poll: a client learns of a new pod when a connection ends.
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.shutdown_grace_seconds * 1000)),
     ]
 
 
