@@ -134,4 +134,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         call.fields.update(
             cache=report.cache.value, postal_code=place.postal_code, country_code=place.country_code
         )
+        if report.stale_cause:
+            # The RPC's own line (with its request id) says what the stale answer covers for.
+            call.fields["stale_cause"] = report.stale_cause
         return to_proto(report)
