@@ -9,7 +9,8 @@ request id as an attribute.
 gunicorn forks its workers from the master, and the SDK's export thread and connection do not survive a
 fork: `start()` runs in each worker after the fork (gunicorn_conf's post_fork), never in the master;
 `init_app` starts it too when the app runs without gunicorn (tests, `flask run`). The probes (/healthz,
-/readyz, /metrics) and the gRPC health checks are not traced: one trace per probe is noise.
+/readyz; /metrics is not the app's, the gunicorn master serves it) and the gRPC health checks are not
+traced: one trace per probe is noise.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .config import FrontendSettings
 
 log = logging.getLogger("tenki_frontend.tracing")
 
-UNTRACED_PATHS = "healthz,readyz,metrics,static"
+UNTRACED_PATHS = "healthz,readyz,static"
 REQUEST_ID_ATTRIBUTE = "tenki.request_id"
 
 _started: dict[int, TracerProvider] = {}

@@ -39,7 +39,8 @@ ENV_HELP = """\
 environment variables (defaults in brackets):
   OWM_API_KEY                OpenWeatherMap key; unset = demo mode []
   OWM_BASE_URL               upstream base URL [https://api.openweathermap.org/data/2.5]
-  OWM_TIMEOUT_SECONDS        upstream request timeout [5]
+  OWM_TIMEOUT_SECONDS        upstream request timeout, cut to the caller's deadline [3]
+  DEADLINE_MARGIN_SECONDS    kept back from the caller's deadline to answer (stale) [0.5]
   OWM_RATE_LIMIT_PER_MINUTE  upstream call budget (token bucket) [60]
   WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
   CACHE_TTL_SECONDS          how long an answer is fresh [600]
@@ -56,6 +57,8 @@ environment variables (defaults in brackets):
   WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
   WEATHER_MAX_WORKERS        gRPC worker threads [16]
   METRICS_PORT               Prometheus /metrics port; 0 = off [9090]
+  KEEPALIVE_MIN_PING_SECONDS clients' keepalive pings admitted this often [10]
+  MAX_CONNECTION_AGE_SECONDS connections end (GOAWAY) after this, so clients re-resolve [30]
   SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
   SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
   LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]

@@ -22,11 +22,12 @@ from collections.abc import Callable, Hashable
 
 from cachetools import LRUCache
 
+from . import budget
 from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
-from .metrics import THROTTLED, Metrics
+from .metrics import NO_TIME, THROTTLED, Metrics
 from .model import CacheResult, Observation, Query, Report, Units
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
@@ -91,6 +92,7 @@ class WeatherLookup:
         near_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         caller_limits: CallerLimits | None = None,
+        margin_seconds: float = 0.0,
     ) -> None:
         self.provider = provider
         self.cache = cache
@@ -104,6 +106,9 @@ class WeatherLookup:
         self._clock = clock
         self._sleep: Callable[[float], None] = time.sleep
         self.caller_limits = caller_limits
+        # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
+        # gets the rest (budget.py), never more than the provider's own timeout.
+        self.margin_seconds = margin_seconds
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -144,6 +149,7 @@ class WeatherLookup:
             negative_not_found_seconds=settings.negative_cache_not_found_seconds,
             near_seconds=settings.cache_local_ttl_seconds,
             caller_limits=caller_limits,
+            margin_seconds=settings.deadline_margin_seconds,
         )
 
     def current_weather(
@@ -157,7 +163,8 @@ class WeatherLookup:
         """The current weather for a raw question; raises errors.WeatherError subclasses.
 
         `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
-        or another replica's fetch ends before it.
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
         """
         query = validate(postal_code, country_code, units)
         deadline = None
@@ -169,13 +176,15 @@ class WeatherLookup:
             loaded_here.append(True)
             return self._load(query, deadline, caller)
 
-        loaded = self.cache.lookup(
-            query.place_key,
-            load,
-            serves_stale,
-            wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
-            timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
-        )
+        upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
+        with budget.upstream_deadline(upstream):
+            loaded = self.cache.lookup(
+                query.place_key,
+                load,
+                serves_stale,
+                wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
+                timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+            )
         if self.shared is not None:
             self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
         result = loaded.result
@@ -314,6 +323,10 @@ class WeatherLookup:
         except CallerLimited as exc:
             self.metrics.observe_upstream(source, exc.kind)
             raise
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise Unavailable("the caller's deadline leaves no time to ask upstream; try again shortly")
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
             raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
