@@ -13,7 +13,7 @@ from tenki_weather.errors import InvalidInput, RateLimited, Unavailable, Weather
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import CacheResult, Observation, Units
 from tenki_weather.owm import OwmProvider
-from tenki_weather.ratelimit import TokenBucket
+from tenki_weather.ratelimit import local_budget
 from tenki_weather.service import WeatherLookup
 
 
@@ -39,7 +39,7 @@ def provider(make_observation) -> ScriptedProvider:
 
 def service_with(provider, clock, rate: int = 60) -> WeatherLookup:
     cache: ObservationCache[Observation] = ObservationCache(600, 100, 3600, clock=clock)
-    return WeatherLookup(provider, cache, TokenBucket(rate, clock=clock), Metrics())
+    return WeatherLookup(provider, cache, local_budget(rate), Metrics())
 
 
 def metric(service: WeatherLookup, name: str, **labels: str) -> float:
@@ -76,19 +76,22 @@ def test_the_rate_limit_refuses_upstream_calls_beyond_the_budget(provider, clock
     service = service_with(provider, clock, rate=2)
     service.current_weather("10001", "us")
     service.current_weather("10002", "us")
-    with pytest.raises(RateLimited, match="budget"):
+    with pytest.raises(RateLimited, match=r"budget \(2 OpenWeatherMap calls a minute\) is used up"):
         service.current_weather("10003", "us")
     assert len(provider.calls) == 2
     assert upstream(service, "throttled") == 1
+    decisions = "tenki_weather_upstream_budget_decisions_total"
+    assert metric(service, decisions, scope="local", result="allowed") == 2
+    assert metric(service, decisions, scope="local", result="denied") == 1
     # Cached places are still answered while the budget is spent.
     assert service.current_weather("10001", "us").cache is CacheResult.HIT
 
 
 def test_an_exhausted_budget_serves_a_stale_entry(provider, clock) -> None:
-    service = service_with(provider, clock, rate=1)
+    service = service_with(provider, clock, rate=2)
     service.current_weather("10001", "us")
-    clock.advance(601)  # past the TTL; the bucket refilled 10 tokens but holds at most 1
-    service.current_weather("10002", "us")  # spends the one token
+    clock.advance(601)  # past the TTL (the cache's clock; the budget's window runs on real time)
+    service.current_weather("10002", "us")  # spends the second call of the window
     report = service.current_weather("10001", "us")
     assert report.stale and report.cache is CacheResult.STALE
 
@@ -116,4 +119,4 @@ def test_upstream_errors_serve_stale_and_count_the_outcome(provider, clock) -> N
 def test_from_settings_picks_the_provider(environ, provider_type, limited) -> None:
     service = WeatherLookup.from_settings(WeatherSettings.from_env(environ))
     assert isinstance(service.provider, provider_type)
-    assert (service.limiter is not None) is limited
+    assert (service.budget is not None) is limited

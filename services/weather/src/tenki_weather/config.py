@@ -15,6 +15,7 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(ValueError):
@@ -37,7 +38,10 @@ class WeatherSettings(BaseSettings):
     owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
     owm_base_url: str = Field(DEFAULT_OWM_BASE_URL, alias="OWM_BASE_URL", min_length=1)
     owm_timeout_seconds: float = Field(5.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    # The fleet's OWM calls in any 60 seconds (in Redis with REDIS_URL; else this process's own).
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
+    # How many weather processes share the key: while Redis fails, each allows the limit divided by it.
+    owm_rate_limit_replicas: int = Field(1, alias="OWM_RATE_LIMIT_REPLICAS", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
     weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
 
@@ -45,6 +49,12 @@ class WeatherSettings(BaseSettings):
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
+
+    # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
+    # or in REDIS_PASSWORD. Every Redis command is bounded by REDIS_TIMEOUT_SECONDS.
+    redis_url: str = Field("", alias="REDIS_URL")
+    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
+    redis_timeout_seconds: float = Field(0.25, alias="REDIS_TIMEOUT_SECONDS", gt=0)
 
     # Server.
     host: str = Field("0.0.0.0", alias="WEATHER_HOST", min_length=1)
@@ -67,6 +77,13 @@ class WeatherSettings(BaseSettings):
             value = value.strip()
             if not value:
                 raise PydanticUseDefault()
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
 
     @field_validator("log_level", mode="before")
@@ -114,7 +131,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "?"
         # Never echo the input of a secret back.
-        shown = "" if "KEY" in name else f" (got {item.get('input')!r})"
+        secret = "KEY" in name or "PASSWORD" in name or name == "REDIS_URL"  # a URL may hold a password
+        shown = "" if secret else f" (got {item.get('input')!r})"
         problems.append(f"{name}: {item['msg']}{shown}")
     return "invalid configuration: " + "; ".join(problems)
 

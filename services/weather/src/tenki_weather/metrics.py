@@ -13,12 +13,14 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     start_http_server,
 )
 
 from .model import CacheResult
+from .ratelimit import FALLBACK, LOCAL
 
 # Upstream outcomes: "ok", an errors.WeatherError kind, or "throttled" (tenki's own budget refused
 # the call, so nothing was sent).
@@ -59,6 +61,19 @@ class Metrics:
             ["provider", "outcome"],
             registry=self.registry,
         )
+        self.budget_decisions = Counter(
+            "tenki_weather_upstream_budget_decisions",
+            "The OWM call budget's answers before upstream calls, by scope (local: in-process; fleet: "
+            "shared in Redis; fallback: the local share while Redis fails) and result (allowed, denied)",
+            ["scope", "result"],
+            registry=self.registry,
+        )
+        self.budget_degraded = Gauge(
+            "tenki_weather_upstream_budget_degraded",
+            "1 while the fleet budget's Redis fails and the local fallback budget answers (as of the last "
+            "upstream call), else 0",
+            registry=self.registry,
+        )
         # Known label values start at zero, so a dashboard shows them before the first event.
         for result in CacheResult:
             self.cache_lookups.labels(result.value)
@@ -72,6 +87,11 @@ class Metrics:
 
     def observe_upstream(self, provider: str, outcome: str) -> None:
         self.upstream_calls.labels(provider, outcome).inc()
+
+    def observe_budget(self, scope: str, allowed: bool) -> None:
+        self.budget_decisions.labels(scope, "allowed" if allowed else "denied").inc()
+        if scope != LOCAL:
+            self.budget_degraded.set(1 if scope == FALLBACK else 0)
 
     def serve(self, port: int, host: str) -> WSGIServer:
         """Start the /metrics HTTP listener in a daemon thread; returns the WSGI server (to shut down)."""

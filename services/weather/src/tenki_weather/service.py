@@ -11,7 +11,16 @@ from .errors import RateLimited, WeatherError
 from .metrics import THROTTLED, Metrics
 from .model import Observation, Query, Report, Units
 from .provider import Provider, build_provider
-from .ratelimit import TokenBucket
+from .ratelimit import (
+    FALLBACK,
+    FLEET,
+    FleetBudget,
+    MovingWindowBudget,
+    UpstreamBudget,
+    fallback_limit,
+    local_budget,
+    redis_storage,
+)
 from .units import temperatures, wind
 from .validation import validate
 
@@ -23,12 +32,12 @@ class WeatherLookup:
         self,
         provider: Provider,
         cache: ObservationCache[Observation],
-        limiter: TokenBucket | None = None,
+        budget: UpstreamBudget | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
-        self.limiter = limiter
+        self.budget = budget
         self.metrics = metrics or Metrics()
 
     @classmethod
@@ -40,8 +49,8 @@ class WeatherLookup:
             stale_seconds=settings.stale_if_error_seconds,
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
-        limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
-        return cls(provider, cache, limiter, metrics)
+        budget = build_budget(settings) if settings.provider == "owm" else None
+        return cls(provider, cache, budget, metrics)
 
     def current_weather(
         self, postal_code: str, country_code: str = "", units: Units | str | None = None
@@ -60,9 +69,15 @@ class WeatherLookup:
 
     def _fetch(self, query: Query) -> Observation:
         source = self.provider.source
-        if self.limiter is not None and not self.limiter.try_acquire():
-            self.metrics.observe_upstream(source, THROTTLED)
-            raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
+        if self.budget is not None:
+            decision = self.budget.acquire()
+            self.metrics.observe_budget(decision.scope, decision.allowed)
+            if not decision.allowed:
+                self.metrics.observe_upstream(source, THROTTLED)
+                raise RateLimited(
+                    f"the weather service's upstream call budget ({self.budget.limit} OpenWeatherMap calls "
+                    "a minute) is used up; try again in a minute"
+                )
         try:
             observation = self.provider.current_weather(query.postal_code, query.country_code)
         except WeatherError as exc:
@@ -70,3 +85,15 @@ class WeatherLookup:
             raise
         self.metrics.observe_upstream(source, "ok")
         return observation
+
+
+def build_budget(settings: WeatherSettings) -> UpstreamBudget:
+    """OWM_RATE_LIMIT_PER_MINUTE in-process, or the fleet's in Redis (REDIS_URL) with a local fallback."""
+    limit = settings.owm_rate_limit_per_minute
+    if not settings.redis_url:
+        return local_budget(limit)
+    shared = redis_storage(settings.redis_url, settings.redis_password, settings.redis_timeout_seconds)
+    return FleetBudget(
+        MovingWindowBudget(limit, shared, scope=FLEET),
+        local_budget(fallback_limit(limit, settings.owm_rate_limit_replicas), scope=FALLBACK),
+    )
