@@ -7,6 +7,7 @@ on the same port, which is how the drills take Redis away from running services 
     with RedisServer(tmp_path) as server:
         server.url          # redis://127.0.0.1:PORT/0
         server.stop(); server.start()
+        server.pid          # to pause it (SIGSTOP) as a hung server
 """
 
 from __future__ import annotations
@@ -28,21 +29,27 @@ START_TIMEOUT = 10.0
 
 
 class RedisServer:
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
         binary = shutil.which(REDIS_SERVER) or "/usr/bin/redis-server"
         if not Path(binary).exists():
             raise RuntimeError("redis-server is not installed: run `make redis`")
         self.binary = binary
         self.directory = directory
         self.port = port or free_port()
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def password(self) -> str | None:
+        args = list(self.extra_args)
+        return args[args.index("--requirepass") + 1] if "--requirepass" in args else None
 
     @property
     def url(self) -> str:
         return f"redis://{LOCALHOST}:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(host=LOCALHOST, port=self.port, socket_timeout=2)
+    def client(self, password: str | None = None) -> redis.Redis:
+        return redis.Redis(host=LOCALHOST, port=self.port, password=password, socket_timeout=2)
 
     def start(self) -> RedisServer:
         log = open(self.directory / "redis.log", "ab")
@@ -55,6 +62,7 @@ class RedisServer:
                 "--save", "",
                 "--appendonly", "no",
                 "--protected-mode", "yes",
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -65,17 +73,23 @@ class RedisServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}: {self.log_tail()}")
             try:
-                if self.client().ping():
+                if self.client(self.password).ping():
                     return self
             except redis.RedisError:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"redis-server did not answer within {START_TIMEOUT} s: {self.log_tail()}")
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not running"
+        return self.process.pid
+
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
+        process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)

@@ -3,13 +3,16 @@
 - limits' moving window in Redis, over a short real window: no window ever holds more than the limit;
 - three processes, OWM_RATE_LIMIT_PER_MINUTE=10, 40 distinct codes: exactly 10 reach the stand-in, the
   other 30 are RESOURCE_EXHAUSTED with a message naming the budget;
+- a refused password and a hung (SIGSTOPped) server: the local fallback answers, within one bounded command;
 - Redis stopped: answers keep coming under each process's local share, never INTERNAL or UNAVAILABLE;
   a log line and a metric say so; Redis started again: the fleet's window is used again, no restart.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 import urllib.request
 from collections import Counter
@@ -25,7 +28,15 @@ from support.owm_fixtures import STANDIN_API_KEY
 from support.redis_server import RedisServer
 from tenki_stack import ServiceProcess, start_weather
 from tenki_stack.owm_standin import OwmStandIn
-from tenki_weather.ratelimit import FLEET, MovingWindowBudget, redis_storage
+from tenki_weather.ratelimit import (
+    FALLBACK,
+    FLEET,
+    Decision,
+    FleetBudget,
+    MovingWindowBudget,
+    local_budget,
+    redis_storage,
+)
 
 DEADLINE = 5.0
 
@@ -146,3 +157,35 @@ def test_with_redis_stopped_each_process_answers_under_its_local_share(fleet, ow
     a.wait_for_log(lambda r: "upstream budget recovered" in r.get("message", ""), timeout=10)
     assert metric(a, "tenki_weather_upstream_budget_degraded") == 0
     assert metric(a, "tenki_weather_upstream_budget_decisions_total", scope="fleet", result="allowed") == 2
+
+
+def fleet_budget(url: str, password: str = "", timeout: float = 0.25) -> FleetBudget:
+    shared = MovingWindowBudget(10, redis_storage(url, SecretStr(password), timeout), scope=FLEET)
+    return FleetBudget(shared, local_budget(3, scope=FALLBACK))
+
+
+def test_a_refused_password_falls_back_and_names_the_error(tmp_path, caplog) -> None:
+    with RedisServer(tmp_path, extra_args=("--requirepass", "the-right-one")) as server:
+        wrong = fleet_budget(server.url, "not-the-password")
+        assert wrong.acquire() == Decision(True, FALLBACK) and wrong.degraded
+        assert any("AuthenticationError" in r.getMessage() for r in caplog.records)
+        right = fleet_budget(server.url, "the-right-one")
+        assert right.acquire() == Decision(True, FLEET) and not right.degraded
+
+
+def test_a_hung_redis_costs_one_bounded_command_then_the_fallback_answers(redis_server) -> None:
+    budget = fleet_budget(redis_server.url, timeout=0.25)
+    assert budget.acquire() == Decision(True, FLEET)
+    os.kill(redis_server.pid, signal.SIGSTOP)  # the process is there, the port accepts, nothing answers
+    try:
+        started = time.monotonic()
+        first = budget.acquire()
+        first_took = time.monotonic() - started
+        started = time.monotonic()
+        second = budget.acquire()  # inside the retry interval: not even one command
+        second_took = time.monotonic() - started
+    finally:
+        os.kill(redis_server.pid, signal.SIGCONT)
+    assert first == Decision(True, FALLBACK) and second == Decision(True, FALLBACK)
+    assert first_took < 1.0, first_took  # REDIS_TIMEOUT_SECONDS (0.25), not redis-py's retries
+    assert second_took < 0.05, second_took
