@@ -85,7 +85,9 @@ class WeatherServer:
 
 def serve(settings: WeatherSettings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
-    configure_logging(settings.log_level, secrets=[settings.owm_api_key.get_secret_value()])
+    # The Redis password too: a failing Redis is logged with its error text.
+    secrets = [settings.owm_api_key.get_secret_value(), settings.redis_password.get_secret_value()]
+    configure_logging(settings.log_level, secrets=secrets)
     server = WeatherServer(settings)
     server.start()
     log.info(
