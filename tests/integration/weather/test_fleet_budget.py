@@ -66,15 +66,15 @@ def metric(service: ServiceProcess, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def fleet(owm_standin: OwmStandIn, redis_server: RedisServer) -> Iterator[list[ServiceProcess]]:
-    """Three `tenki serve` processes on the stand-in, sharing `redis_server`; limit 10 for the fleet."""
+def fleet(owm_standin: OwmStandIn, fresh_redis_server: RedisServer) -> Iterator[list[ServiceProcess]]:
+    """Three `tenki serve` processes on the stand-in, sharing `fresh_redis_server`; limit 10 for the fleet."""
     env = {
         "OWM_API_KEY": STANDIN_API_KEY,
         "OWM_BASE_URL": owm_standin.base_url,
         "OWM_TIMEOUT_SECONDS": "2",
         "OWM_RATE_LIMIT_PER_MINUTE": "10",
         "OWM_RATE_LIMIT_REPLICAS": "3",
-        "REDIS_URL": redis_server.url,
+        "REDIS_URL": fresh_redis_server.url,
         "LOG_LEVEL": "INFO",
     }
     started: list[ServiceProcess] = []
@@ -87,11 +87,12 @@ def fleet(owm_standin: OwmStandIn, redis_server: RedisServer) -> Iterator[list[S
             service.stop()
 
 
-def test_redis_moving_window_never_holds_more_than_the_limit_in_any_window(redis_server) -> None:
+def test_redis_moving_window_never_holds_more_than_the_limit_in_any_window(fresh_redis_server) -> None:
     # The production code path (limits' Lua script in a real Redis), on a 2-second window so real time can
     # run it: requests at seeded random gaps for about 5 s.
     limit, window = 5, 2
-    budget = MovingWindowBudget(limit, redis_storage(redis_server.url, SecretStr(""), 1.0), window, FLEET)
+    storage = redis_storage(fresh_redis_server.url, SecretStr(""), 1.0)
+    budget = MovingWindowBudget(limit, storage, window, FLEET)
     gaps = random.Random(13).choices([0.0, 0.01, 0.05, 0.1, 0.2, 0.4], k=80)
     spans: list[tuple[float, float]] = []  # (before, after) each allowed call
     denied = 0
@@ -131,10 +132,12 @@ def test_three_processes_share_one_budget_of_ten_calls(fleet, owm_standin) -> No
     assert any(ask(s.addr, ok_code)[0] is grpc.StatusCode.OK for s in fleet)
 
 
-def test_with_redis_stopped_each_process_answers_under_its_local_share(fleet, owm_standin, redis_server):
+def test_with_redis_stopped_each_process_answers_under_its_local_share(
+    fleet, owm_standin, fresh_redis_server
+) -> None:
     a, b = fleet[0], fleet[1]
     assert ask(a.addr, "30000") == (grpc.StatusCode.OK, "")  # spent in Redis
-    redis_server.stop()
+    fresh_redis_server.stop()
     # The local share is 10 // 3 = 3 calls a minute per process, whatever the fleet spent before.
     results = [ask(a.addr, f"{30001 + i}") for i in range(5)]
     results += [ask(b.addr, f"{30101 + i}") for i in range(5)]
@@ -151,7 +154,7 @@ def test_with_redis_stopped_each_process_answers_under_its_local_share(fleet, ow
         decisions = "tenki_weather_upstream_budget_decisions_total"
         assert metric(service, decisions, scope="fallback", result="denied") == 2
 
-    redis_server.start()  # same port, empty: the fleet's window starts again
+    fresh_redis_server.start()  # same port, empty: the fleet's window starts again
     time.sleep(1.2)  # past the fallback's retry interval (1 s)
     assert ask(a.addr, "30200") == (grpc.StatusCode.OK, "")
     a.wait_for_log(lambda r: "upstream budget recovered" in r.get("message", ""), timeout=10)
@@ -173,10 +176,10 @@ def test_a_refused_password_falls_back_and_names_the_error(tmp_path, caplog) -> 
         assert right.acquire() == Decision(True, FLEET) and not right.degraded
 
 
-def test_a_hung_redis_costs_one_bounded_command_then_the_fallback_answers(redis_server) -> None:
-    budget = fleet_budget(redis_server.url, timeout=0.25)
+def test_a_hung_redis_costs_one_bounded_command_then_the_fallback_answers(fresh_redis_server) -> None:
+    budget = fleet_budget(fresh_redis_server.url, timeout=0.25)
     assert budget.acquire() == Decision(True, FLEET)
-    os.kill(redis_server.pid, signal.SIGSTOP)  # the process is there, the port accepts, nothing answers
+    os.kill(fresh_redis_server.pid, signal.SIGSTOP)  # the process is there, the port accepts, nothing answers
     try:
         started = time.monotonic()
         first = budget.acquire()
@@ -185,7 +188,7 @@ def test_a_hung_redis_costs_one_bounded_command_then_the_fallback_answers(redis_
         second = budget.acquire()  # inside the retry interval: not even one command
         second_took = time.monotonic() - started
     finally:
-        os.kill(redis_server.pid, signal.SIGCONT)
+        os.kill(fresh_redis_server.pid, signal.SIGCONT)
     assert first == Decision(True, FALLBACK) and second == Decision(True, FALLBACK)
     assert first_took < 1.0, first_took  # REDIS_TIMEOUT_SECONDS (0.25), not redis-py's retries
     assert second_took < 0.05, second_took

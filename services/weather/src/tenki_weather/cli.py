@@ -45,6 +45,8 @@ environment variables (defaults in brackets):
   CACHE_TTL_SECONDS          how long an answer is fresh [600]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
+  GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
+  GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
   REDIS_URL                  shared state: redis://, rediss://, unix://; empty = in-process []
   REDIS_PASSWORD             Redis password, if not in the URL []
   REDIS_TIMEOUT_SECONDS      bound of every Redis command [0.25]

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -49,6 +50,11 @@ class WeatherSettings(BaseSettings):
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
+
+    # Fairness (caller_limits.py): lookups that miss the cache, per gRPC caller (x-client-id or peer
+    # address), in the `limits` notation; ids listed (comma-separated) in the exemption are not counted.
+    grpc_rate_limit_upstream: str = Field("30/minute", alias="GRPC_RATE_LIMIT_UPSTREAM", min_length=1)
+    grpc_rate_limit_exempt: str = Field("tenki-frontend", alias="GRPC_RATE_LIMIT_EXEMPT")
 
     # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
     # or in REDIS_PASSWORD. Every Redis command is bounded by REDIS_TIMEOUT_SECONDS.
@@ -90,6 +96,15 @@ class WeatherSettings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("grpc_rate_limit_upstream")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be a rate limit such as 30/minute or 30/minute;300/hour") from None
+        return value
 
     @property
     def provider(self) -> Literal["demo", "owm"]:

@@ -6,6 +6,7 @@ Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 from __future__ import annotations
 
 from .cache import ObservationCache
+from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import RateLimited, WeatherError
 from .metrics import THROTTLED, Metrics
@@ -34,11 +35,13 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         budget: UpstreamBudget | None = None,
         metrics: Metrics | None = None,
+        caller_limits: CallerLimits | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.budget = budget
         self.metrics = metrics or Metrics()
+        self.caller_limits = caller_limits
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -50,14 +53,21 @@ class WeatherLookup:
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         budget = build_budget(settings) if settings.provider == "owm" else None
-        return cls(provider, cache, budget, metrics)
+        caller_limits = CallerLimits(
+            settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
+        )
+        return cls(provider, cache, budget, metrics, caller_limits)
 
     def current_weather(
-        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+        self,
+        postal_code: str,
+        country_code: str = "",
+        units: Units | str | None = None,
+        caller: Caller = ANONYMOUS,
     ) -> Report:
         """The current weather for a raw question; raises errors.WeatherError subclasses."""
         query = validate(postal_code, country_code, units)
-        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query))
+        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query, caller))
         self.metrics.observe_cache(result)
         return Report(
             observation=observation,
@@ -67,8 +77,18 @@ class WeatherLookup:
             cache=result,
         )
 
-    def _fetch(self, query: Query) -> Observation:
+    def _fetch(self, query: Query, caller: Caller = ANONYMOUS) -> Observation:
         source = self.provider.source
+        # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
+        # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent.
+        try:
+            if caller.cache_only:
+                raise cache_only_refusal()
+            if self.caller_limits is not None:
+                self.caller_limits.spend(caller)
+        except CallerLimited as exc:
+            self.metrics.observe_upstream(source, exc.kind)
+            raise
         if self.budget is not None:
             decision = self.budget.acquire()
             self.metrics.observe_budget(decision.scope, decision.allowed)
