@@ -72,3 +72,9 @@ def test_a_bad_redis_url_is_named_and_neither_it_nor_the_password_is_echoed() ->
     message = str(caught.value)
     assert "REDIS_URL: Value error, must start with redis://, rediss://, unix://" in message
     assert "OWM_RATE_LIMIT_REPLICAS" in message and "s3cret" not in message
+
+
+@pytest.mark.parametrize("url", ["redis://cache:notaport/0", "redis://cache:99999999999999999999/0"])
+def test_a_redis_url_redis_py_cannot_read_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL: Value error, is not a Redis URL redis-py can read"):
+        WeatherSettings.from_env({"REDIS_URL": url})

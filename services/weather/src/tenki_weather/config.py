@@ -14,6 +14,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from redis import ConnectionPool
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -90,6 +91,12 @@ class WeatherSettings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if value and not value.startswith(REDIS_SCHEMES):
             raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
+        if value:
+            try:
+                # What redis-py will read (nothing connects): a bad port fails here, not at start-up.
+                ConnectionPool.from_url(value)
+            except ValueError as exc:
+                raise ValueError(f"is not a Redis URL redis-py can read ({exc})") from None
         return value
 
     @field_validator("log_level", mode="before")
