@@ -168,7 +168,7 @@ def fleet_budget(url: str, password: str = "", timeout: float = 0.25) -> FleetBu
 
 
 def test_a_refused_password_falls_back_and_names_the_error(tmp_path, caplog) -> None:
-    with RedisServer(tmp_path, extra_args=("--requirepass", "the-right-one")) as server:
+    with RedisServer(tmp_path, password="the-right-one") as server:
         wrong = fleet_budget(server.url, "not-the-password")
         assert wrong.acquire() == Decision(True, FALLBACK) and wrong.degraded
         assert any("AuthenticationError" in r.getMessage() for r in caplog.records)

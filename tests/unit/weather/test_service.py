@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tenki_weather import budget
 from tenki_weather.cache import ObservationCache
 from tenki_weather.config import WeatherSettings
 from tenki_weather.demo import DemoProvider
@@ -120,3 +121,50 @@ def test_from_settings_picks_the_provider(environ, provider_type, limited) -> No
     service = WeatherLookup.from_settings(WeatherSettings.from_env(environ))
     assert isinstance(service.provider, provider_type)
     assert (service.budget is not None) is limited
+
+
+class BudgetRecordingProvider(ScriptedProvider):
+    """Records the time upstream would be allowed (what the OWM provider's requests get as timeout)."""
+
+    def __init__(self, make: Callable[[], Observation]) -> None:
+        super().__init__(make)
+        self.allowed: list[float] = []
+
+    def current_weather(self, postal_code: str, country_code: str) -> Observation:
+        self.allowed.append(budget.timeout(5.0))
+        return super().current_weather(postal_code, country_code)
+
+
+def budgeted(provider, clock, margin: float) -> WeatherLookup:
+    cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
+    return WeatherLookup(provider, cache, None, Metrics(), margin_seconds=margin)
+
+
+def test_upstream_gets_the_callers_budget_less_the_margin(make_observation, clock) -> None:
+    provider = BudgetRecordingProvider(make_observation)
+    service = budgeted(provider, clock, margin=0.5)
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    service.current_weather("94040", "us", budget_seconds=60.0)
+    service.current_weather("94040", "us")
+    short, long, unbounded = provider.allowed
+    assert 1.4 < short <= 1.5
+    assert long == 5.0 and unbounded == 5.0  # never more than the provider's own timeout
+
+
+def test_no_time_left_means_no_upstream_call_and_a_stale_answer_when_there_is_one(
+    make_observation, clock
+) -> None:
+    provider = BudgetRecordingProvider(make_observation)
+    service = budgeted(provider, clock, margin=0.5)
+    with pytest.raises(Unavailable):
+        service.current_weather("94040", "us", budget_seconds=0.4)
+    assert provider.calls == [] and upstream(service, "no_time") == 1
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    report = service.current_weather("94040", "us", budget_seconds=0.4)
+    assert report.stale and len(provider.calls) == 1
+
+
+def test_the_budget_ends_with_the_lookup(make_observation, clock) -> None:
+    service = budgeted(BudgetRecordingProvider(make_observation), clock, margin=0.5)
+    service.current_weather("94040", "us", budget_seconds=1.0)
+    assert budget.remaining() is None

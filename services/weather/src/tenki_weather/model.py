@@ -112,6 +112,8 @@ class Report:
     temperature: Temperature
     wind: Wind
     cache: CacheResult
+    # For a STALE answer: the kind of the error it covers (unavailable, rate_limited, misconfigured).
+    stale_cause: str = ""
 
     @property
     def stale(self) -> bool:

@@ -29,6 +29,7 @@ from pyowm.commons.http_client import HttpClient
 from pyowm.owm import OWM
 from pyowm.utils.config import get_default_config
 
+from . import budget
 from .errors import InternalError, Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .model import SOURCE_OWM, Condition, Location, Observation
 from .redaction import redact
@@ -56,6 +57,26 @@ class _NotFoundBodies:
         return status, body
 
 
+class _BudgetedSession:
+    """PyOWM's requests session, with each request's timeout cut to the lookup's remaining budget.
+
+    PyOWM passes its configured timeout (OWM_TIMEOUT_SECONDS) to every `get`; a call whose caller has
+    less time left gets that instead (budget.timeout), so no upstream wait outlives its caller. With
+    nothing left, the request is not sent: it fails as a timeout, which PyOWM reports as its own.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        own = kwargs.get("timeout")
+        timeout = budget.timeout(float(own)) if own is not None else budget.remaining()
+        if timeout is not None and timeout <= 0:
+            raise requests.exceptions.Timeout("no time left in the caller's budget")
+        kwargs["timeout"] = timeout
+        return self._session.get(url, **kwargs)
+
+
 def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None = None) -> dict[str, Any]:
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
@@ -73,7 +94,9 @@ def http_client(api_key: str, base_url: str, config: dict[str, Any]) -> HttpClie
     """PyOWM's own HTTP client, sending to `base_url` (e.g. https://api.openweathermap.org/data/2.5)."""
     parts = urlsplit(base_url)
     root = (parts.netloc + parts.path).rstrip("/")
-    return HttpClient(api_key, config, root, admits_subdomains=False)
+    client = HttpClient(api_key, config, root, admits_subdomains=False)
+    client.http = _BudgetedSession(client.http)
+    return client
 
 
 class OwmProvider:
@@ -103,17 +126,21 @@ class OwmProvider:
     def current_weather(self, postal_code: str, country_code: str) -> Observation:
         if not self._api_key:
             raise Misconfigured("the weather service has no OpenWeatherMap API key (set OWM_API_KEY)")
+        allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
         try:
             observation = self._manager.weather_at_zip_code(postal_code, country_code.lower())
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
-            raise self.map_error(exc, postal_code, country_code) from None
+            raise self.map_error(exc, postal_code, country_code, allowed) from None
         if observation is None:
             raise NotFound.place(postal_code, country_code)
         return to_observation(observation, postal_code, self._clock())
 
-    def map_error(self, exc: Exception, postal_code: str, country_code: str) -> WeatherError:
+    def map_error(
+        self, exc: Exception, postal_code: str, country_code: str, timeout: float | None = None
+    ) -> WeatherError:
         """The domain error for a PyOWM/requests exception; the detail (key redacted) goes to the log."""
-        error = map_pyowm_error(exc, postal_code, country_code, self.timeout_seconds)
+        allowed = self.timeout_seconds if timeout is None else timeout
+        error = map_pyowm_error(exc, postal_code, country_code, allowed)
         log.warning(
             "upstream call failed",
             extra={

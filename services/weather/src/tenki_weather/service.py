@@ -1,16 +1,34 @@
 """The lookup of the current weather: validate, then cache (single flight, stale-if-error), then provider.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
+
+The path of a lookup, cheapest first:
+  1. the in-process cache (with REDIS_URL: the near cache, CACHE_LOCAL_TTL_SECONDS), one flight per key;
+  2. the shared cache in Redis (a fresh entry another replica fetched);
+  3. a remembered failure (negative cache, in process and in Redis): raised again, no upstream call;
+  4. the fleet's fetch lock for the place: one replica calls upstream, the others poll for its answer
+     until their own deadline; a lock whose holder died expires and a waiting replica takes over;
+  5. upstream, under the rate limit.
+A failure that stale-if-error covers (upstream unavailable, rate limited, a refused key) serves an entry
+at most STALE_IF_ERROR_SECONDS old; NOT_FOUND, bad input and tenki's own bugs never do.
 """
 
 from __future__ import annotations
 
-from .cache import ObservationCache
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+
+from cachetools import LRUCache
+
+from . import budget
+from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
-from .errors import RateLimited, WeatherError
-from .metrics import THROTTLED, Metrics
-from .model import Observation, Query, Report, Units
+from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
+from .metrics import NO_TIME, THROTTLED, Metrics
+from .model import CacheResult, Observation, Query, Report, Units
 from .provider import Provider, build_provider
 from .ratelimit import (
     FALLBACK,
@@ -22,8 +40,49 @@ from .ratelimit import (
     local_budget,
     redis_storage,
 )
+from .shared import POLL_SECONDS, LockState, Remembered, SharedState, connect
 from .units import temperatures, wind
 from .validation import validate
+
+log = logging.getLogger(__name__)
+
+# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
+REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
+    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured)
+}
+# Stale-if-error's scope: upstream unavailable (timeouts, 5xx, connection failures), rate limited (OWM's
+# 429 or tenki's budget), and a refused key (401, logged at ERROR on every call).
+STALE_KINDS = (Unavailable, RateLimited, Misconfigured)
+# A caller without a deadline waits for another replica's fetch at most this much beyond the lock.
+DEADLINE_MARGIN_SECONDS = 0.05
+
+
+def serves_stale(error: BaseException) -> bool:
+    return isinstance(error, STALE_KINDS)
+
+
+class NegativeCache:
+    """Remembered failures in this process: bounded (LRU), each for its own number of seconds."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: LRUCache[Hashable, tuple[float, Remembered]] = LRUCache(maxsize=max_entries)
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Remembered | None:
+        with self._lock:
+            item = self._entries.get(key)
+            if item is None:
+                return None
+            if self._clock() >= item[0]:
+                del self._entries[key]
+                return None
+            return item[1]
+
+    def put(self, key: Hashable, failure: Remembered, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._entries[key] = (self._clock() + seconds, failure)
 
 
 class WeatherLookup:
@@ -35,28 +94,72 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         budget: UpstreamBudget | None = None,
         metrics: Metrics | None = None,
+        *,
+        shared: SharedState | None = None,
+        negative_error_seconds: float = 0.0,
+        negative_not_found_seconds: float = 0.0,
+        near_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
         caller_limits: CallerLimits | None = None,
+        margin_seconds: float = 0.0,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.budget = budget
         self.metrics = metrics or Metrics()
+        self.shared = shared
+        self.negative_error_seconds = negative_error_seconds
+        self.negative_not_found_seconds = negative_not_found_seconds
+        self.near_seconds = near_seconds
+        self.negatives = NegativeCache(cache.max_entries, clock)
+        self._clock = clock
+        self._sleep: Callable[[float], None] = time.sleep
         self.caller_limits = caller_limits
+        # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
+        # gets the rest (budget.py), never more than the provider's own timeout.
+        self.margin_seconds = margin_seconds
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
+        metrics = metrics or Metrics()
         provider = build_provider(settings)
+        shared: SharedState | None = None
+        if settings.shared:
+            client = connect(
+                settings.redis_url,
+                settings.redis_password.get_secret_value(),
+                settings.redis_timeout_seconds,
+            )
+            shared = SharedState(
+                client,
+                metrics,
+                entry_seconds=settings.cache_ttl_seconds + settings.stale_if_error_seconds,
+                # Longer than the upstream timeout, so a live leader never loses its lock mid-fetch.
+                lock_seconds=settings.owm_timeout_seconds + 2,
+            )
         cache: ObservationCache[Observation] = ObservationCache(
-            ttl_seconds=settings.cache_ttl_seconds,
+            ttl_seconds=settings.cache_local_ttl_seconds if shared else settings.cache_ttl_seconds,
             max_entries=settings.cache_max_entries,
             stale_seconds=settings.stale_if_error_seconds,
+            data_ttl_seconds=settings.cache_ttl_seconds,
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
-        budget = build_budget(settings) if settings.provider == "owm" else None
+        call_budget = build_budget(settings) if settings.provider == "owm" else None
         caller_limits = CallerLimits(
             settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
         )
-        return cls(provider, cache, budget, metrics, caller_limits)
+        return cls(
+            provider,
+            cache,
+            call_budget,
+            metrics,
+            shared=shared,
+            negative_error_seconds=settings.negative_cache_error_seconds,
+            negative_not_found_seconds=settings.negative_cache_not_found_seconds,
+            near_seconds=settings.cache_local_ttl_seconds,
+            caller_limits=caller_limits,
+            margin_seconds=settings.deadline_margin_seconds,
+        )
 
     def current_weather(
         self,
@@ -64,23 +167,163 @@ class WeatherLookup:
         country_code: str = "",
         units: Units | str | None = None,
         caller: Caller = ANONYMOUS,
+        budget_seconds: float | None = None,
     ) -> Report:
-        """The current weather for a raw question; raises errors.WeatherError subclasses."""
+        """The current weather for a raw question; raises errors.WeatherError subclasses.
+
+        `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
+        """
         query = validate(postal_code, country_code, units)
-        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query, caller))
+        deadline = None
+        if budget_seconds is not None:
+            deadline = self._clock() + budget_seconds - DEADLINE_MARGIN_SECONDS
+        loaded_here: list[bool] = []
+
+        def load() -> Loaded[Observation]:
+            loaded_here.append(True)
+            return self._load(query, deadline, caller)
+
+        upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
+        with budget.upstream_deadline(upstream):
+            loaded = self.cache.lookup(
+                query.place_key,
+                load,
+                serves_stale,
+                wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
+                timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+            )
+        if self.shared is not None:
+            self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
+        result = loaded.result
         self.metrics.observe_cache(result)
+        if result is CacheResult.STALE and isinstance(loaded.cause, Misconfigured):
+            self.metrics.stale_refused_key.inc()
+            log.error(
+                "serving a stale answer because OpenWeatherMap refused the API key: fix OWM_API_KEY",
+                extra={"postal_code": query.postal_code, "country_code": query.country_code},
+            )
         return Report(
-            observation=observation,
+            observation=loaded.value,
             units=query.units,
-            temperature=temperatures(observation, query.units),
-            wind=wind(observation, query.units),
+            temperature=temperatures(loaded.value, query.units),
+            wind=wind(loaded.value, query.units),
             cache=result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
         )
+
+    # -- the load behind the in-process cache ---------------------------------------------------------
+
+    def _load(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+        place = query.place_key
+        shared = self.shared
+        old = None
+        if shared is not None:
+            entry = shared.get(place)
+            if entry is not None and entry.age < self.cache.data_ttl_seconds:
+                self.metrics.shared_cache.labels("hit").inc()
+                return Loaded(entry.observation, CacheResult.HIT, entry.age)
+            if not shared.degraded:  # a failed read is counted as "error" already
+                self.metrics.shared_cache.labels("miss").inc()
+            old = entry
+        try:
+            self._raise_remembered(place)
+            return self._fetch_once(query, deadline, caller)
+        except WeatherError as exc:
+            if old is not None and serves_stale(exc) and old.age <= self.cache.stale_seconds:
+                self.metrics.shared_cache.labels("stale").inc()
+                return Loaded(old.observation, CacheResult.STALE, old.age, exc)
+            raise
+
+    def _raise_remembered(self, place: Hashable) -> None:
+        failure = self.negatives.get(place)
+        where = "local"
+        if failure is None and self.shared is not None:
+            failure = self.shared.remembered(place)
+            where = "shared"
+            if failure is not None:
+                # A near copy, so a crowd asking this replica costs Redis one read, not one each.
+                self.negatives.put(place, failure, self.near_seconds)
+        if failure is None:
+            return
+        error_class = REMEMBERED_KINDS.get(failure.kind)
+        if error_class is None:
+            return
+        self.metrics.negative_cache.labels("hit", failure.kind, where).inc()
+        raise error_class(failure.message)
+
+    def _remember(self, place: Hashable, error: WeatherError) -> None:
+        if error.kind not in REMEMBERED_KINDS:
+            return
+        not_found = isinstance(error, NotFound)
+        seconds = self.negative_not_found_seconds if not_found else self.negative_error_seconds
+        if seconds <= 0:
+            return
+        failure = Remembered(error.kind, error.message)
+        self.negatives.put(place, failure, seconds)
+        self.metrics.negative_cache.labels("stored", error.kind, "local").inc()
+        if self.shared is not None:
+            self.shared.remember(place, failure, seconds)
+            self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
+
+    def _fetch_once(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+        """Upstream once for the fleet: take the place's lock, or wait for the replica that holds it."""
+        shared = self.shared
+        if shared is None:
+            return Loaded(self._fetch(query, caller))
+        place = query.place_key
+        state, token = shared.try_lock(place)
+        if state is LockState.BUSY:
+            waited = self._wait_for_leader(query, deadline)
+            if isinstance(waited, Loaded):
+                return waited
+            state, token = waited
+        try:
+            observation = self._fetch(query, caller)
+            shared.put(place, observation)
+            return Loaded(observation)
+        finally:
+            if state is LockState.ACQUIRED:
+                shared.unlock(place, token)
+
+    def _wait_for_leader(
+        self, query: Query, deadline: float | None
+    ) -> Loaded[Observation] | tuple[LockState, str]:
+        """Poll for the leader's answer; a Loaded, or the lock state to fetch under (takeover, Redis gone)."""
+        shared = self.shared
+        assert shared is not None
+        place = query.place_key
+        bound = self._clock() + shared.lock_seconds + 1.0
+        end = bound if deadline is None else min(deadline, bound)
+        while True:
+            polled = shared.poll(place)
+            if polled.entry is not None and polled.entry.age < self.cache.data_ttl_seconds:
+                self.metrics.lock_waits.labels("answer").inc()
+                return Loaded(polled.entry.observation, CacheResult.HIT, polled.entry.age)
+            if polled.remembered is not None and polled.remembered.kind in REMEMBERED_KINDS:
+                self.metrics.lock_waits.labels("negative").inc()
+                raise REMEMBERED_KINDS[polled.remembered.kind](polled.remembered.message)
+            if not polled.reachable:
+                # Redis went away while we waited: fetch here rather than wait for nothing.
+                return LockState.UNAVAILABLE, ""
+            if not polled.locked:
+                state, token = shared.try_lock(place)
+                if state is not LockState.BUSY:
+                    self.metrics.lock_waits.labels("takeover").inc()
+                    return state, token
+            if self._clock() + POLL_SECONDS >= end:
+                self.metrics.lock_waits.labels("deadline").inc()
+                raise Unavailable(
+                    "another replica is still fetching this place's weather; try again in a moment"
+                )
+            self._sleep(POLL_SECONDS)
 
     def _fetch(self, query: Query, caller: Caller = ANONYMOUS) -> Observation:
         source = self.provider.source
         # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
-        # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent.
+        # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent, and it
+        # is never remembered (it is this caller's, not the place's).
         try:
             if caller.cache_only:
                 raise cache_only_refusal()
@@ -89,6 +332,10 @@ class WeatherLookup:
         except CallerLimited as exc:
             self.metrics.observe_upstream(source, exc.kind)
             raise
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no budget) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise Unavailable("the caller's deadline leaves no time to ask upstream; try again shortly")
         if self.budget is not None:
             decision = self.budget.acquire()
             self.metrics.observe_budget(decision.scope, decision.allowed)
@@ -102,6 +349,7 @@ class WeatherLookup:
             observation = self.provider.current_weather(query.postal_code, query.country_code)
         except WeatherError as exc:
             self.metrics.observe_upstream(source, exc.kind)
+            self._remember(query.place_key, exc)
             raise
         self.metrics.observe_upstream(source, "ok")
         return observation
