@@ -152,5 +152,5 @@ def test_without_redis_the_notes_say_by_how_much_the_fleet_can_exceed_the_key() 
     assert "PER POD" not in notes("--set", "weather.replicaCount=1")
     for value_set in ("redis", "redis-external"):
         shared = notes(*VALUE_SETS[value_set])
-        assert "PER POD" not in shared and "share one OWM budget of 60 calls a minute" in shared
+        assert "PER POD" not in shared and "share one cache and one OWM budget of 60 calls a minute" in shared
         assert "each pod allows 30 a minute on its own" in shared
