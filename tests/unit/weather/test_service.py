@@ -9,24 +9,38 @@ import pytest
 from tenki_weather.cache import ObservationCache
 from tenki_weather.config import WeatherSettings
 from tenki_weather.demo import DemoProvider
-from tenki_weather.errors import InvalidInput, RateLimited, Unavailable, WeatherError
+from tenki_weather.errors import InvalidInput, NotFound, RateLimited, Unavailable, WeatherError
 from tenki_weather.metrics import Metrics
-from tenki_weather.model import CacheResult, Observation, Units
+from tenki_weather.model import CacheResult, Observation, Place, Units
 from tenki_weather.owm import OwmProvider
 from tenki_weather.ratelimit import TokenBucket
 from tenki_weather.service import WeatherLookup
+from tenki_weather.validation import validate
 
 
 class ScriptedProvider:
+    """A provider whose answers the test sets; `calls` are the weather calls, `geocodes` the geocoding."""
+
     source = "openweathermap"
 
     def __init__(self, make: Callable[[], Observation]) -> None:
         self.make = make
         self.calls: list[tuple[str, str]] = []
+        self.geocodes: list[tuple[str, str]] = []
+        self.unknown: set[str] = set()
         self.error: WeatherError | None = None
+        self.geocode_error: WeatherError | None = None
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
-        self.calls.append((postal_code, country_code))
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        self.geocodes.append((lookup_code, country_code))
+        if self.geocode_error is not None:
+            raise self.geocode_error
+        if lookup_code in self.unknown:
+            return None
+        return Place("", "", 37.39, -122.08, lookup_code)
+
+    def weather_at(self, place: Place) -> Observation:
+        self.calls.append((place.lookup_code, place.country_code))
         if self.error is not None:
             raise self.error
         return self.make()
@@ -63,7 +77,7 @@ def test_units_are_converted_from_one_cached_observation(provider, clock) -> Non
     results = [r.cache for r in (metric_report, imperial, kelvin)]
     assert results == [CacheResult.MISS, CacheResult.HIT, CacheResult.HIT]
     assert metric(service, "tenki_weather_cache_lookups_total", result="hit") == 2
-    assert upstream(service, "ok") == 1
+    assert upstream(service, "ok") == 2  # one geocoding call, one weather call
 
 
 def test_invalid_input_never_reaches_the_provider(provider, clock) -> None:
@@ -74,22 +88,21 @@ def test_invalid_input_never_reaches_the_provider(provider, clock) -> None:
 
 def test_the_rate_limit_refuses_upstream_calls_beyond_the_budget(provider, clock) -> None:
     service = service_with(provider, clock, rate=2)
-    service.current_weather("10001", "us")
-    service.current_weather("10002", "us")
+    service.current_weather("10001", "us")  # a geocoding call and a weather call: the two tokens
     with pytest.raises(RateLimited, match="budget"):
-        service.current_weather("10003", "us")
-    assert len(provider.calls) == 2
+        service.current_weather("10002", "us")
+    assert len(provider.geocodes) == 1 and len(provider.calls) == 1
     assert upstream(service, "throttled") == 1
     # Cached places are still answered while the budget is spent.
     assert service.current_weather("10001", "us").cache is CacheResult.HIT
 
 
 def test_an_exhausted_budget_serves_a_stale_entry(provider, clock) -> None:
-    service = service_with(provider, clock, rate=1)
+    service = service_with(provider, clock, rate=2)
     service.current_weather("10001", "us")
-    clock.advance(601)  # past the TTL; the bucket refilled 10 tokens but holds at most 1
-    service.current_weather("10002", "us")  # spends the one token
-    report = service.current_weather("10001", "us")
+    clock.advance(601)  # past the TTL; the bucket refilled but holds at most 2
+    service.current_weather("10002", "us")  # spends both tokens (geocoding and weather)
+    report = service.current_weather("10001", "us")  # geocoding cached; the weather call is refused
     assert report.stale and report.cache is CacheResult.STALE
 
 
@@ -103,6 +116,48 @@ def test_upstream_errors_serve_stale_and_count_the_outcome(provider, clock) -> N
         service.current_weather("10001", "us")
     assert upstream(service, "unavailable") == 2
     assert metric(service, "tenki_weather_cache_lookups_total", result="stale") == 1
+
+
+def test_a_gb_code_typed_three_ways_costs_one_geocoding_and_one_weather_call(provider, clock) -> None:
+    service = service_with(provider, clock)
+    reports = [service.current_weather(code, "gb") for code in ("SW1A 1AA", "sw1a1aa", " Sw1a 1aA ")]
+    assert provider.geocodes == [("SW1A", "GB")] and provider.calls == [("SW1A", "GB")]
+    assert {r.observation.location.postal_code for r in reports} == {"SW1A 1AA"}
+    assert {r.observation.location.district for r in reports} == {"SW1A"}
+    # Another postcode of the district: same place, same weather, shown with its own code.
+    other = service.current_weather("SW1A 2AA", "GB")
+    assert other.observation.location.postal_code == "SW1A 2AA" and len(provider.calls) == 1
+
+
+def test_an_unknown_code_is_remembered_as_unknown(provider, clock) -> None:
+    provider.unknown.add("99999")
+    service = service_with(provider, clock)
+    for _ in range(3):
+        with pytest.raises(NotFound, match="99999"):
+            service.current_weather("99999", "us")
+        clock.advance(3600)
+    assert provider.geocodes == [("99999", "US")] and provider.calls == []
+
+
+def test_geocoding_is_kept_past_the_weather_ttl(provider, clock) -> None:
+    service = service_with(provider, clock)
+    service.current_weather("94040", "us")
+    clock.advance(601)  # the weather expired, the place did not
+    assert service.current_weather("94040", "us").cache is CacheResult.MISS
+    assert len(provider.geocodes) == 1 and len(provider.calls) == 2
+
+
+def test_an_empty_country_from_the_geocoder_is_the_one_asked_for(provider, clock) -> None:
+    place = service_with(provider, clock).places.resolve(validate("M5V 3L9", "ca"))
+    assert place.country_code == "CA" and place.lookup_code == "M5V"
+
+
+def test_a_geocoding_failure_is_counted_and_raised(provider, clock) -> None:
+    provider.geocode_error = Unavailable("down")
+    service = service_with(provider, clock)
+    with pytest.raises(Unavailable):
+        service.current_weather("94040", "us")
+    assert upstream(service, "unavailable") == 1 and provider.calls == []
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
+DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
 
 
 class ConfigError(ValueError):
@@ -36,6 +37,9 @@ class WeatherSettings(BaseSettings):
     # Upstream: OpenWeatherMap through PyOWM.
     owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
     owm_base_url: str = Field(DEFAULT_OWM_BASE_URL, alias="OWM_BASE_URL", min_length=1)
+    # OWM's Geocoding API (postal code -> place), asked before the weather by coordinates. Empty: on
+    # OWM_BASE_URL's host (https://api.openweathermap.org/geo/1.0 by default), see geo_base_url.
+    owm_geo_base_url: str = Field("", alias="OWM_GEO_BASE_URL")
     owm_timeout_seconds: float = Field(5.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
@@ -44,6 +48,8 @@ class WeatherSettings(BaseSettings):
     # Cache: OWM asks for at most one call per location per 10 minutes.
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
+    # Postal codes do not move: geocoding answers (and unknown codes) are kept for 30 days.
+    geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
     # Server.
@@ -73,6 +79,20 @@ class WeatherSettings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def geo_base_url(self) -> str:
+        """OWM_GEO_BASE_URL, else the geocoder beside OWM_BASE_URL: ".../data/2.5" -> ".../geo/1.0".
+
+        Derived rather than fixed, so a service pointed at a stand-in (or a proxy) never geocodes at
+        the real OWM behind its back.
+        """
+        if self.owm_geo_base_url:
+            return self.owm_geo_base_url
+        base = self.owm_base_url.rstrip("/")
+        if base.endswith("/data/2.5"):
+            return base[: -len("/data/2.5")] + "/geo/1.0"
+        return DEFAULT_OWM_GEO_BASE_URL if base == DEFAULT_OWM_BASE_URL else base + "/geo/1.0"
 
     @property
     def provider(self) -> Literal["demo", "owm"]:

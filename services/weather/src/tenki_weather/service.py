@@ -1,19 +1,28 @@
-"""The lookup of the current weather: validate, then cache (single flight, stale-if-error), then provider.
+"""The lookup of the current weather: validate, then cache (single flight, stale-if-error), then the
+provider in two upstream steps: geocoding (geocoding.Places, cached for a month) and the weather at the
+place's coordinates.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
+
 from .cache import ObservationCache
 from .config import WeatherSettings
 from .errors import RateLimited, WeatherError
+from .geocoding import Geocoded, Places
 from .metrics import THROTTLED, Metrics
 from .model import Observation, Query, Report, Units
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
-from .units import temperatures, wind
+from .units import precipitation, temperatures, wind
 from .validation import validate
+
+T = TypeVar("T")
 
 
 class WeatherLookup:
@@ -25,11 +34,19 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         limiter: TokenBucket | None = None,
         metrics: Metrics | None = None,
+        places_cache: ObservationCache[Geocoded] | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.limiter = limiter
         self.metrics = metrics or Metrics()
+        # Default: a month, as GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails.
+        month = 30 * 86400.0
+        self.places = Places(
+            provider,
+            places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
+            self._upstream,
+        )
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -41,7 +58,12 @@ class WeatherLookup:
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
-        return cls(provider, cache, limiter, metrics)
+        places_cache: ObservationCache[Geocoded] = ObservationCache(
+            ttl_seconds=settings.geocode_ttl_seconds,
+            max_entries=settings.cache_max_entries * 10,
+            stale_seconds=2 * settings.geocode_ttl_seconds,
+        )
+        return cls(provider, cache, limiter, metrics, places_cache)
 
     def current_weather(
         self, postal_code: str, country_code: str = "", units: Units | str | None = None
@@ -50,23 +72,37 @@ class WeatherLookup:
         query = validate(postal_code, country_code, units)
         observation, result = self.cache.get(query.place_key, lambda: self._fetch(query))
         self.metrics.observe_cache(result)
+        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        # code that was asked, canonical, and the area the weather is for.
+        location = replace(
+            observation.location,
+            postal_code=query.postal_code,
+            district=query.lookup_code if query.district else "",
+        )
+        observation = replace(observation, location=location)
         return Report(
             observation=observation,
             units=query.units,
             temperature=temperatures(observation, query.units),
             wind=wind(observation, query.units),
             cache=result,
+            precipitation=precipitation(observation, query.units),
         )
 
     def _fetch(self, query: Query) -> Observation:
+        place = self.places.resolve(query)
+        return self._upstream(lambda: self.provider.weather_at(place))
+
+    def _upstream(self, call: Callable[[], T]) -> T:
+        """One upstream call: it spends the budget (when there is one) and is counted by outcome."""
         source = self.provider.source
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
             raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
         try:
-            observation = self.provider.current_weather(query.postal_code, query.country_code)
+            answer = call()
         except WeatherError as exc:
             self.metrics.observe_upstream(source, exc.kind)
             raise
         self.metrics.observe_upstream(source, "ok")
-        return observation
+        return answer
