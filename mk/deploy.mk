@@ -22,8 +22,11 @@ KIND_CLUSTER := tenki
 KUBE_CONTEXT := kind-$(KIND_CLUSTER)
 NAMESPACE := tenki
 RELEASE := tenki
-# cloud-provider-kind serves the Gateway (a LoadBalancer IP) on kind; pinned, run as a local process.
-CLOUD_PROVIDER_KIND_VERSION := v0.10.0
+# cloud-provider-kind serves the Gateway (a LoadBalancer IP) on kind; a container beside the cluster, pinned by
+# version and by the image's sha256 digest (docker refuses an image whose content does not match it).
+CLOUD_PROVIDER_KIND_VERSION := v0.11.1
+CLOUD_PROVIDER_KIND_DIGEST := sha256:40e18b9cd9c798cce40d39ff5c099a4f16a36c268d8e1dda469d73955a35e403
+CLOUD_PROVIDER_KIND_IMAGE := registry.k8s.io/cloud-provider-kind/cloud-controller-manager:$(CLOUD_PROVIDER_KIND_VERSION)@$(CLOUD_PROVIDER_KIND_DIGEST)
 CLUSTER_WAIT := 300s
 # skaffold.yaml's schema skaffold/v4beta14 arrived with skaffold v2.19.0 (which also fixed its Helm 4 plugin).
 SKAFFOLD_MIN_VERSION := 2.19.0
@@ -66,7 +69,7 @@ cluster-up: ## Create the kind cluster (kind-config.yaml) and start cloud-provid
 	@# address, installs the Gateway API CRDs (standard channel) and implements the GatewayClass cloud-provider-kind.
 	docker ps --format '{{.Names}}' | grep -qx cloud-provider-kind || docker run -d --name cloud-provider-kind \
 	  --restart unless-stopped --network host -v /var/run/docker.sock:/var/run/docker.sock \
-	  registry.k8s.io/cloud-provider-kind/cloud-controller-manager:$(CLOUD_PROVIDER_KIND_VERSION)
+	  $(CLOUD_PROVIDER_KIND_IMAGE)
 	@echo "waiting (up to 300 s) for the Gateway API CRDs and the GatewayClass cloud-provider-kind"
 	@for i in $$(seq 1 60); do \
 	  kubectl --context $(KUBE_CONTEXT) get crd grpcroutes.gateway.networking.k8s.io >/dev/null 2>&1 \

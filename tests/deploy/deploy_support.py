@@ -22,6 +22,9 @@ RELEASE = "tenki"
 # A key that must never show up outside the Secret holding it.
 CANARY_KEY = "canary-owm-key-5f0c2d9e"
 
+# An operator's production values file: OpenShift ids, every extension point, ServiceMonitors.
+OPERATOR_VALUES = ROOT / "tests" / "deploy" / "operator-values.yaml"
+
 # The value sets every test renders: the defaults and each switch a production install may flip.
 VALUE_SETS: dict[str, list[str]] = {
     "default": [],
@@ -61,6 +64,8 @@ VALUE_SETS: dict[str, list[str]] = {
         "--set",
         "httpRoute.hostnames[0]=tenki.example.org",
     ],
+    "service-monitor": ["--set", "serviceMonitor.enabled=true"],
+    "operator": ["-f", str(OPERATOR_VALUES)],
 }
 
 

@@ -68,8 +68,8 @@ def test_termination_grace_shorter_than_the_drain_fails_the_install() -> None:
     assert proc.returncode != 0 and "terminationGracePeriodSeconds must exceed" in proc.stderr
 
 
-# Values that are Kubernetes objects passed through as a whole: documented once, not per inner key.
-PASSTHROUGH = {"resources"}
+# Values that are Kubernetes objects passed through as a whole (toYaml): documented once, not per inner key.
+PASSTHROUGH = {"resources", "startupProbe", "readinessProbe", "livenessProbe", "topologySpreadConstraints"}
 
 
 def leaf_paths(values: Any, prefix: str = "") -> list[str]:
@@ -131,7 +131,9 @@ def test_deployment_selectors_match_their_pod_labels(objects: list[dict[str, Any
 
 
 def test_services_select_pods_and_target_named_container_ports(objects: list[dict[str, Any]]) -> None:
-    pods = [(name, spec, labels) for name, spec, labels in pod_specs(objects) if not name.endswith("-test")]
+    hooks = {o["metadata"]["name"] for o in objects
+             if o["metadata"].get("annotations", {}).get("helm.sh/hook")}
+    pods = [(name, spec, labels) for name, spec, labels in pod_specs(objects) if name not in hooks]
     for service in of_kind(objects, "Service"):
         selected = [
             (name, spec) for name, spec, labels in pods if selects(service["spec"]["selector"], labels)
@@ -231,7 +233,8 @@ def test_replicas_pdb_and_hpa(value_set: str, objects: list[dict[str, Any]]) -> 
                 "name": deployment["metadata"]["name"],
             }
         else:
-            assert deployment["spec"]["replicas"] == 2
+            expected = {"operator": {"weather": 3, "frontend": 4}}.get(value_set, {}).get(component, 2)
+            assert deployment["spec"]["replicas"] == expected
 
 
 def test_replica_count_is_configurable() -> None:

@@ -1,9 +1,9 @@
 """The two Dockerfiles, read without a container engine: lint, pins, stages, user, command, labels.
 
-No Docker daemon exists on CI; what can be proven statically is: hadolint passes; the bases are pinned; the
-builder installs the locked dependencies of its own package only (checked with `uv export` on the same lock);
-the final stage carries no build tools and runs as a numeric non-root user; and its exec-form CMD names a
-console script that the package really installs.
+tests/images builds and runs the images themselves; what is proven here, statically, is: hadolint
+passes; the bases are pinned; the builder installs the locked dependencies of its own package only
+(checked with `uv export` on the same lock); the final stage carries no build tools and runs as a
+numeric non-root user; and its exec-form CMD names a console script that the package really installs.
 """
 
 from __future__ import annotations

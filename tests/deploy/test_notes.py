@@ -42,3 +42,21 @@ def test_a_grpc_route_behind_the_network_policy_comes_with_a_warning() -> None:
     admitted = notes(*VALUE_SETS["grpc-route"], "--set", peer)
     assert "networkPolicy.extraGrpcPeers" not in admitted
     assert "networkPolicy.extraGrpcPeers" not in notes()
+
+
+def test_the_notes_name_both_helm_test_pods_that_are_rendered() -> None:
+    text = notes()
+    for pod in (p for p in render() if p["kind"] == "Pod"):
+        assert pod["metadata"]["name"] + ":" in text
+
+
+def test_the_test_only_selenium_is_called_out_when_on() -> None:
+    assert "TEST-ONLY" not in notes()
+    assert "TEST-ONLY" in notes(*VALUE_SETS["selenium"])
+
+
+def test_with_service_monitors_the_notes_name_them_and_their_ports() -> None:
+    assert "ServiceMonitors" not in notes()
+    text = notes(*VALUE_SETS["service-monitor"])
+    assert f"{RELEASE}-weather (port metrics, /metrics)" in text
+    assert f"{RELEASE}-frontend (port http, /metrics)" in text

@@ -21,11 +21,14 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_support import ROOT
+from deploy_support import ROOT, render
 
 # The Kubernetes minor of kind-config.yaml's node image; tests below keep the two in step.
 KUBERNETES_VERSION = "1.35.0"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
+MONITORING_GROUP = "monitoring.coreos.com"
+# Kinds kubernetes-validate does not know: each is checked against its own schema below.
+CRD_GROUPS = {GATEWAY_GROUP, MONITORING_GROUP}
 
 
 def test_validated_version_is_the_kind_node_version() -> None:
@@ -39,7 +42,7 @@ def test_validated_version_is_the_kind_node_version() -> None:
 
 
 def test_builtin_objects_are_valid_kubernetes(objects: list[dict[str, Any]]) -> None:
-    builtin = [o for o in objects if not o["apiVersion"].startswith(GATEWAY_GROUP + "/")]
+    builtin = [o for o in objects if o["apiVersion"].split("/")[0] not in CRD_GROUPS]
     assert builtin
     for obj in builtin:
         try:
@@ -138,3 +141,78 @@ def test_absent_schemas_are_one_skip_line_here_and_a_failure_in_ci(tmp_path: Pat
     required = run_schema_test(tmp_path, TENKI_REQUIRE_SCHEMAS="1")
     assert required.returncode != 0, required.stdout
     assert "TENKI_REQUIRE_SCHEMAS=1 makes this a failure" in required.stdout
+
+
+# The Prometheus Operator's ServiceMonitor (monitoring.coreos.com/v1) is not in kubernetes-validate and its
+# CRD is not among the reference schemas, so its shape is checked against this schema of exactly the fields
+# the chart renders, transcribed from the CRD's openAPIV3Schema (types and the Duration pattern) and strict:
+# a field the chart adds must be added here, against the CRD's documentation.
+DURATION = "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "kind": {"const": "ServiceMonitor"},
+        "metadata": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "namespace"],
+            "properties": {"name": {"type": "string"}, "namespace": {"type": "string"}, "labels": LABELS},
+        },
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selector", "endpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["matchLabels"],
+                    "properties": {"matchLabels": LABELS},
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"matchNames": {"type": "array", "items": {"type": "string"}}},
+                },
+                "endpoints": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["port"],
+                        "properties": {
+                            "port": {"type": "string", "minLength": 1},
+                            "path": {"type": "string", "pattern": "^/"},
+                            "interval": {"type": "string", "pattern": DURATION},
+                            "scrapeTimeout": {"type": "string", "pattern": DURATION},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_service_monitors_match_the_fields_schema(objects: list[dict[str, Any]]) -> None:
+    monitors = [o for o in objects if o["apiVersion"].startswith(MONITORING_GROUP + "/")]
+    assert all(o["kind"] == "ServiceMonitor" for o in monitors)
+    validator = jsonschema.Draft202012Validator(SERVICE_MONITOR_SCHEMA)
+    for monitor in monitors:
+        errors = sorted(validator.iter_errors(monitor), key=lambda e: list(e.path))
+        assert not errors, f"ServiceMonitor {monitor['metadata']['name']}: " + "; ".join(
+            f"{e.message} at {list(e.path)}" for e in errors[:5]
+        )
+
+
+def test_the_service_monitor_check_rejects_a_misspelt_field() -> None:
+    monitor = next(o for o in render("--set", "serviceMonitor.enabled=true") if o["kind"] == "ServiceMonitor")
+    monitor["spec"]["endpoints"][0]["intervall"] = monitor["spec"]["endpoints"][0].pop("interval")
+    assert list(jsonschema.Draft202012Validator(SERVICE_MONITOR_SCHEMA).iter_errors(monitor))
+    monitor["spec"]["endpoints"][0]["interval"] = "30 seconds"
+    assert list(jsonschema.Draft202012Validator(SERVICE_MONITOR_SCHEMA).iter_errors(monitor))

@@ -52,7 +52,9 @@ def test_every_container_runs_locked_down(objects: list[dict[str, Any]]) -> None
         assert not ctx.get("capabilities", {}).get("add"), f"{where}: adds capabilities"
         assert ctx.get("privileged") in (None, False), f"{where}: privileged"
         assert ctx.get("runAsNonRoot", pod.get("runAsNonRoot")) is True, f"{where}: runAsNonRoot"
-        assert (ctx.get("runAsUser") or pod.get("runAsUser") or 0) > 0, f"{where}: runs as root"
+        # A user id, when given, is never root; without one (OpenShift) the platform assigns a non-root one.
+        uid = ctx.get("runAsUser", pod.get("runAsUser"))
+        assert uid is None or uid > 0, f"{where}: runs as root"
         seccomp = ctx.get("seccompProfile") or pod.get("seccompProfile") or {}
         assert seccomp.get("type") == "RuntimeDefault", f"{where}: seccomp"
         if container["name"] in WRITABLE_ROOT:
@@ -111,17 +113,21 @@ def test_weather_grpc_admits_the_frontend_and_nothing_else(
     rules = [r for r in policies[0]["spec"]["ingress"] if admits(r, "grpc", grpc["containerPort"])]
     assert rules, "nothing may reach the weather gRPC port: the frontend could not work"
     peers = [peer for rule in rules for peer in rule.get("from", [{}])]
-    # Exactly one peer: the frontend's pods, in the release's namespace (no namespaceSelector, no ipBlock).
-    assert len(peers) == 1 and set(peers[0]) == {"podSelector"}, f"gRPC peers: {peers}"
+    # Exactly two peers, both pods of the release's namespace (no namespaceSelector, no ipBlock): the
+    # frontend's pods and the gRPC `helm test` pod, which calls GetCurrentWeather on this port.
+    assert len(peers) == 2 and all(set(p) == {"podSelector"} for p in peers), f"gRPC peers: {peers}"
+    frontend_peer, test_peer = (p["podSelector"]["matchLabels"] for p in peers)
     assert (
-        peers[0]["podSelector"]["matchLabels"]
+        frontend_peer
         == named(objects, "Deployment", f"{RELEASE}-frontend")["spec"]["selector"]["matchLabels"]
     )
-    assert selects(peers[0]["podSelector"]["matchLabels"], frontend)
-    # The selenium pod and the helm test pod are not the frontend: they must not match.
-    for name, _, labels in pod_specs(objects):
-        if not name.endswith(("-frontend", "-weather")):
-            assert not selects(peers[0]["podSelector"]["matchLabels"], labels), name
+    assert selects(frontend_peer, frontend)
+    pods = {name: labels for name, _, labels in pod_specs(objects)}
+    assert [name for name, labels in pods.items() if selects(test_peer, labels)] == [f"{RELEASE}-test-grpc"]
+    # Nothing else matches either peer: not the selenium pod, not the web `helm test` pod.
+    for name, labels in pods.items():
+        if name not in (f"{RELEASE}-frontend", f"{RELEASE}-test-grpc"):
+            assert not selects(frontend_peer, labels) and not selects(test_peer, labels), name
 
 
 def test_weather_metrics_admit_the_configured_namespace() -> None:

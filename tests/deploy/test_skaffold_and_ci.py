@@ -158,3 +158,27 @@ def test_circleci_pins_tools_that_read_this_projects_files() -> None:
     node = yaml.safe_load((ROOT / "kind-config.yaml").read_text())["nodes"][0]["image"]
     node_minor = version(re.search(r":v([0-9.]+)@", node).group(1))[1]
     assert abs(version(env["KUBECTL_VERSION"])[1] - node_minor) <= 1
+
+
+def test_circleci_downloads_are_pinned_and_sha256_checked() -> None:
+    config = yaml.safe_load((ROOT / ".circleci" / "config.yml").read_text())
+    job = next(j for j in config["jobs"].values() if "machine" in j)
+    env = job["environment"]
+    for tool in ("KIND", "KUBECTL", "SKAFFOLD"):
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", env[f"{tool}_VERSION"]), f"{tool} is not pinned to a release"
+    for tool in ("KIND", "KUBECTL"):
+        assert re.fullmatch(r"[0-9a-f]{64}", env[f"{tool}_SHA256"]), f"{tool}: no sha256"
+    script = "\n".join(circleci_commands(job))
+    # Every binary the job downloads goes through fetch(), which checks its sha256 before anything runs it.
+    assert "sha256sum --check --strict" in script
+    downloads = re.findall(r'^\s*fetch "\$HOME/bin/(\w+)"', script, re.MULTILINE)
+    assert sorted(downloads) == ["kind", "kubectl", "skaffold"]
+    direct = re.search(r"curl[^\n]*-o[^\n]*\$HOME/bin", script)
+    assert not direct, f"a download skips fetch: {direct}"
+    # cloud-provider-kind, the fourth download, is the image `make cluster-up` runs: pinned by tag and digest.
+    deploy_mk = (ROOT / "mk" / "deploy.mk").read_text()
+    assert re.search(r"^CLOUD_PROVIDER_KIND_VERSION := v\d+\.\d+\.\d+$", deploy_mk, re.MULTILINE)
+    assert re.search(r"^CLOUD_PROVIDER_KIND_DIGEST := sha256:[0-9a-f]{64}$", deploy_mk, re.MULTILINE)
+    assert re.search(r"^CLOUD_PROVIDER_KIND_IMAGE := \S+:\$\(CLOUD_PROVIDER_KIND_VERSION\)@"
+                     r"\$\(CLOUD_PROVIDER_KIND_DIGEST\)$", deploy_mk, re.MULTILINE)
+    assert "$(CLOUD_PROVIDER_KIND_IMAGE)" in deploy_mk.split("cluster-up:", 1)[1].split("\n.PHONY", 1)[0]

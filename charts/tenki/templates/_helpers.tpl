@@ -1,10 +1,11 @@
 {{/*
-Names and labels, in the `helm create` conventions, plus one helper for every block the weather service
-and the frontend would otherwise repeat: the workloads themselves are rendered by one loop (deployment.yaml)
-and differ only in tenki.<component>.container (ports, env, probes) below.
+Names, labels and the few small snippets the workloads share, in the `helm create` conventions. Each workload
+is its own template, readable top to bottom: weather/deployment.yaml and frontend/deployment.yaml (each beside
+its Service), selenium.yaml (test-only) and the two `helm test` pods in tests/.
 */}}
 
-{{/* The two workloads; every per-component object ranges over this list. */}}
+{{/* The two workloads; the objects that are the same for both (ServiceAccount, PDB, HPA, ServiceMonitor) range
+over them. */}}
 {{- define "tenki.components" -}}
 weather frontend
 {{- end }}
@@ -78,26 +79,24 @@ labels:
 {{- end }}
 {{- end }}
 
-{{/* The pod securityContext of every pod the chart runs (its own images run as the numeric USER 10001). */}}
+{{/*
+The pod and container securityContexts of every pod run from the chart's own images: the values, as they are
+(restricted by default; a null field, e.g. runAsUser on OpenShift, is left out and the platform decides).
+*/}}
 {{- define "tenki.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .Values.podSecurityContext.runAsUser }}
-runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
-fsGroup: {{ .Values.podSecurityContext.fsGroup }}
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext }}
 {{- end }}
 
-{{/* The container securityContext: no privileges, no capabilities, a read-only root filesystem. */}}
 {{- define "tenki.containerSecurityContext" -}}
-runAsNonRoot: true
-allowPrivilegeEscalation: false
-privileged: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop: ["ALL"]
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.containerSecurityContext }}
+{{- end }}
+
+{{/* Pod labels of a component: its podLabels, then the chart's labels over them (selectors never break). */}}
+{{- define "tenki.podLabels" -}}
+{{- $own := fromYaml (include "tenki.labels" .) }}
+{{- range $key, $value := mustMergeOverwrite (deepCopy (default (dict) .values.podLabels)) $own }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
 {{- end }}
 
 {{/* The writable /tmp every container of ours gets, as the root filesystem is read-only. */}}
@@ -112,23 +111,47 @@ seccompProfile:
     sizeLimit: 64Mi
 {{- end }}
 
-{{/* Scheduling settings of a component's pods: the component's values. */}}
+{{/*
+Scheduling of a component's pods: (dict "root" $ "component" "weather" "values" .Values.weather).
+A topology spread constraint without labelSelector gets the component's selector labels, so it counts this
+Deployment's pods and no other's.
+*/}}
 {{- define "tenki.scheduling" -}}
-{{- with .nodeSelector }}
+{{- $v := .values }}
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $v.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .affinity }}
+{{- with $v.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .tolerations }}
+{{- with $v.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .topologySpreadConstraints }}
+{{- with $v.topologySpreadConstraints }}
+{{- $selector := dict "matchLabels" (fromYaml (include "tenki.selectorLabels" $)) }}
+{{- $constraints := list }}
+{{- range . }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" $selector }}
+{{- end }}
+{{- $constraints = append $constraints $constraint }}
+{{- end }}
 topologySpreadConstraints:
-  {{- toYaml . | nindent 2 }}
+  {{- toYaml $constraints | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The termination grace must cover the preStop pause and the app's own drain and grace (in seconds). */}}
+{{- define "tenki.checkTerminationGrace" -}}
+{{- if le (float64 .values.terminationGracePeriodSeconds) (addf .values.preStopSleepSeconds .shutdownSeconds) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds must exceed preStopSleepSeconds + the app's shutdown time (%v s)" .component .shutdownSeconds) }}
 {{- end }}
 {{- end }}
 
@@ -144,166 +167,6 @@ topologySpreadConstraints:
 {{- else if .Values.owm.apiKey }}
 {{- printf "%s-owm" (include "tenki.fullname" .) }}
 {{- end }}
-{{- end }}
-
-{{/*
-The weather service's container: ports, env (exactly the names tenki_weather.config.WeatherSettings reads)
-and the kubelet's native gRPC probes on grpc.health.v1.
-*/}}
-{{- define "tenki.weather.container" -}}
-{{- $v := .Values.weather -}}
-ports:
-  - name: grpc
-    containerPort: {{ $v.grpcPort }}
-    protocol: TCP
-  - name: metrics
-    containerPort: {{ $v.metricsPort }}
-    protocol: TCP
-env:
-  {{- with (include "tenki.owmSecretName" .) }}
-  # The key comes from a Secret only, never as a literal value.
-  - name: OWM_API_KEY
-    valueFrom:
-      secretKeyRef:
-        name: {{ . }}
-        key: {{ $.Values.owm.existingSecretKey }}
-  {{- end }}
-  {{- with .Values.owm.baseUrl }}
-  - name: OWM_BASE_URL
-    value: {{ . | quote }}
-  {{- end }}
-  - name: OWM_TIMEOUT_SECONDS
-    value: {{ .Values.owm.timeoutSeconds | quote }}
-  - name: OWM_RATE_LIMIT_PER_MINUTE
-    value: {{ .Values.owm.rateLimitPerMinute | quote }}
-  {{- with $v.provider }}
-  - name: WEATHER_PROVIDER
-    value: {{ . | quote }}
-  {{- end }}
-  - name: CACHE_TTL_SECONDS
-    value: {{ $v.cache.ttlSeconds | quote }}
-  - name: CACHE_MAX_ENTRIES
-    value: {{ $v.cache.maxEntries | quote }}
-  - name: STALE_IF_ERROR_SECONDS
-    value: {{ $v.cache.staleIfErrorSeconds | quote }}
-  - name: WEATHER_HOST
-    value: "0.0.0.0"
-  - name: WEATHER_PORT
-    value: {{ $v.grpcPort | quote }}
-  - name: WEATHER_MAX_WORKERS
-    value: {{ $v.maxWorkers | quote }}
-  - name: METRICS_PORT
-    value: {{ $v.metricsPort | quote }}
-  - name: SHUTDOWN_GRACE_SECONDS
-    value: {{ $v.shutdownGraceSeconds | quote }}
-  - name: SHUTDOWN_DRAIN_SECONDS
-    value: {{ $v.shutdownDrainSeconds | quote }}
-  - name: LOG_LEVEL
-    value: {{ $v.logLevel | quote }}
-# Kubelet-native gRPC probes (grpc.health.v1): ready while the service says SERVING for its own name;
-# it flips to NOT_SERVING on SIGTERM, so the pod leaves the endpoints before the listener closes.
-startupProbe:
-  grpc:
-    port: {{ $v.grpcPort }}
-    service: ""
-  periodSeconds: 2
-  failureThreshold: 30
-readinessProbe:
-  grpc:
-    port: {{ $v.grpcPort }}
-    service: tenki.weather.v1.WeatherService
-  periodSeconds: 5
-  timeoutSeconds: 2
-  failureThreshold: 2
-livenessProbe:
-  grpc:
-    port: {{ $v.grpcPort }}
-    service: ""
-  periodSeconds: 10
-  timeoutSeconds: 3
-  failureThreshold: 3
-{{- end }}
-
-{{/*
-The frontend's container: the HTTP port, env (exactly the names tenki_frontend.config.FrontendSettings
-reads) and HTTP probes: /readyz (the weather service answers) and /healthz (the process is alive).
-*/}}
-{{- define "tenki.frontend.container" -}}
-{{- $v := .Values.frontend -}}
-ports:
-  - name: http
-    containerPort: {{ $v.port }}
-    protocol: TCP
-env:
-  - name: FRONTEND_HOST
-    value: "0.0.0.0"
-  - name: FRONTEND_PORT
-    value: {{ $v.port | quote }}
-  - name: WEATHER_ADDR
-    value: {{ include "tenki.weatherAddr" . | quote }}
-  - name: WEATHER_DEADLINE_SECONDS
-    value: {{ $v.weatherDeadlineSeconds | quote }}
-  - name: GUNICORN_WORKERS
-    value: {{ $v.gunicorn.workers | quote }}
-  - name: GUNICORN_THREADS
-    value: {{ $v.gunicorn.threads | quote }}
-  - name: GUNICORN_GRACEFUL_TIMEOUT
-    value: {{ $v.gunicorn.gracefulTimeout | quote }}
-  - name: SHUTDOWN_DRAIN_SECONDS
-    value: {{ $v.shutdownDrainSeconds | quote }}
-  - name: LOG_LEVEL
-    value: {{ $v.logLevel | quote }}
-startupProbe:
-  httpGet:
-    path: /healthz
-    port: http
-  periodSeconds: 2
-  failureThreshold: 30
-readinessProbe:
-  httpGet:
-    path: /readyz
-    port: http
-  periodSeconds: 5
-  timeoutSeconds: 3
-  failureThreshold: 2
-livenessProbe:
-  httpGet:
-    path: /healthz
-    port: http
-  periodSeconds: 10
-  timeoutSeconds: 3
-  failureThreshold: 3
-{{- end }}
-
-{{/* Seconds a component needs from SIGTERM to exit: its drain and grace (terminationGracePeriodSeconds > pause + this). */}}
-{{- define "tenki.weather.shutdownSeconds" -}}
-{{- addf .Values.weather.shutdownDrainSeconds .Values.weather.shutdownGraceSeconds }}
-{{- end }}
-
-{{- define "tenki.frontend.shutdownSeconds" -}}
-{{- addf .Values.frontend.shutdownDrainSeconds .Values.frontend.gunicorn.gracefulTimeout }}
-{{- end }}
-
-{{/* The ports of a component's Service: the component's container ports, by name. */}}
-{{- define "tenki.weather.servicePorts" -}}
-- name: grpc
-  port: {{ .Values.weather.grpcPort }}
-  targetPort: grpc
-  protocol: TCP
-  # Tells Gateways and meshes to speak HTTP/2 cleartext (gRPC) to the pods.
-  appProtocol: kubernetes.io/h2c
-- name: metrics
-  port: {{ .Values.weather.metricsPort }}
-  targetPort: metrics
-  protocol: TCP
-{{- end }}
-
-{{- define "tenki.frontend.servicePorts" -}}
-- name: http
-  port: {{ .Values.frontend.service.port }}
-  targetPort: http
-  protocol: TCP
-  appProtocol: http
 {{- end }}
 
 {{/* The parentRefs of a route: the created Gateway (a listener of it), or gateway.parentRefs. */}}
