@@ -10,8 +10,9 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
+from .caller_limits import caller_from
 from .interceptor import CallLog
-from .model import Condition, Report, Units
+from .model import CacheResult, Condition, Report, Units
 from .service import WeatherLookup
 from .status import is_public, to_grpc_status
 
@@ -28,6 +29,19 @@ UNITS_TO_PROTO = {
     Units.IMPERIAL: weather_pb2.UNITS_IMPERIAL,
     Units.STANDARD: weather_pb2.UNITS_STANDARD,
 }
+
+CACHE_TO_PROTO = {
+    CacheResult.HIT: weather_pb2.CACHE_STATUS_HIT,
+    CacheResult.MISS: weather_pb2.CACHE_STATUS_MISS,
+    CacheResult.STALE: weather_pb2.CACHE_STATUS_STALE,
+}
+
+
+def _peer(context: grpc.ServicerContext) -> str:
+    try:
+        return str(context.peer())
+    except NotImplementedError:  # grpc_testing's context
+        return ""
 
 
 def _timestamp(moment: datetime | None) -> Timestamp | None:
@@ -98,6 +112,7 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
         source=obs.source,
         fetch_time=_timestamp(obs.fetched_at),
         stale=report.stale,
+        cache=CACHE_TO_PROTO[report.cache],
     )
 
 
@@ -114,8 +129,9 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
+        caller = caller_from(context.invocation_metadata(), _peer(context), request.cache_only)
         try:
-            report = self._lookup.current_weather(request.postal_code, request.country_code, units)
+            report = self._lookup.current_weather(request.postal_code, request.country_code, units, caller)
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
