@@ -167,7 +167,14 @@ def test_fault_with_stale_entry(kind: str, stale_stack: Stack, owm: OwmStandIn) 
     owm.set_fault(kind)
     try:
         before = owm.request_count
-        observe_stale(stale_stack, postal_code)
+        if FAULTS[kind].outcome.serves_stale:
+            observe_stale(stale_stack, postal_code)
+        else:
+            # Out of stale-if-error's scope: the place is unknown now, and the answer says so.
+            channel, stub = drills.weather_stub(stale_stack.weather_addr)
+            with channel:
+                code, _ = drills.get_weather(stub, postal_code, timeout=15)
+            assert code == FAULTS[kind].outcome.grpc_code
         assert owm.request_count > before, "the expired entry made the service ask upstream again"
     finally:
         owm.clear_fault()

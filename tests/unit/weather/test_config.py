@@ -54,3 +54,20 @@ def test_a_given_environment_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("WEATHER_PORT", "6000")
     assert WeatherSettings.from_env({}).port == 50051
     assert WeatherSettings.from_env().port == 6000
+
+
+def test_redis_url_takes_the_three_schemes_and_never_echoes_its_value() -> None:
+    for url in ("redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1", "unix:///run/redis.sock"):
+        assert WeatherSettings.from_env({"REDIS_URL": url}).shared
+    assert not WeatherSettings.from_env({}).shared
+    with pytest.raises(ConfigError, match="REDIS_URL: Value error, must start with redis://") as caught:
+        WeatherSettings.from_env({"REDIS_URL": "http://user:hunter2@cache:6379"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_negative_cache_and_near_cache_defaults() -> None:
+    settings = WeatherSettings.from_env({})
+    assert settings.negative_cache_error_seconds == 5
+    assert settings.negative_cache_not_found_seconds == 3600
+    assert settings.cache_local_ttl_seconds == 5
+    assert settings.redis_timeout_seconds == 0.25

@@ -46,6 +46,12 @@ environment variables (defaults in brackets):
   GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
+  NEGATIVE_CACHE_ERROR_SECONDS      how long an upstream failure is remembered [5]
+  NEGATIVE_CACHE_NOT_FOUND_SECONDS  how long an unknown postal code is remembered [3600]
+  REDIS_URL                  redis://, rediss:// or unix:// shared state; unset = in process []
+  REDIS_PASSWORD             Redis password when REDIS_URL has none []
+  REDIS_TIMEOUT_SECONDS      bound of every Redis command [0.25]
+  CACHE_LOCAL_TTL_SECONDS    near cache in front of Redis [5]
   GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
   GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
   WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
@@ -177,6 +183,7 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
             f"metrics port {settings.metrics_port or 'off'})",
         )
         check_provider(settings, report, timeout)
+        check_shared(settings, report, timeout)
     if addr:
         check_server(addr, timeout, report)
     verdict = "all checks passed" if not report.failed else f"{report.failed} check(s) failed"
@@ -202,6 +209,25 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
         report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
     report.item(True, "upstream", f"{settings.owm_base_url} answered")
+
+
+def check_shared(settings: WeatherSettings, report: Report, timeout: float) -> None:
+    if not settings.shared:
+        report.item(None, "redis", "REDIS_URL not set: cache, single flight and budget are per process")
+        return
+    from .shared import check_redis, connect
+
+    client = connect(
+        settings.redis_url,
+        settings.redis_password.get_secret_value(),
+        min(timeout, max(settings.redis_timeout_seconds, 1.0)),
+        client_name="tenki-check",
+    )
+    try:
+        verdict = check_redis(client)
+    finally:
+        client.close()
+    report.item(verdict.ok, "redis", verdict.text)
 
 
 def check_server(addr: str, timeout: float, report: Report) -> None:

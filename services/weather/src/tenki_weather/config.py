@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(ValueError):
@@ -53,6 +54,19 @@ class WeatherSettings(BaseSettings):
     geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
+    # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
+    # or in REDIS_PASSWORD. Every Redis command is bounded by REDIS_TIMEOUT_SECONDS.
+    redis_url: str = Field("", alias="REDIS_URL")
+    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
+    redis_timeout_seconds: float = Field(0.25, alias="REDIS_TIMEOUT_SECONDS", gt=0)
+    # With REDIS_URL: the near cache in each process, in front of the shared one (shared.py).
+    cache_local_ttl_seconds: float = Field(5.0, alias="CACHE_LOCAL_TTL_SECONDS", ge=0)
+
+    # Negative caching: an upstream failure (timeout, 5xx, 429, 401) is remembered briefly, so a crowd
+    # during an outage does not each reach OWM; an unknown postal code much longer. 0 turns either off.
+    negative_cache_error_seconds: float = Field(5.0, alias="NEGATIVE_CACHE_ERROR_SECONDS", ge=0)
+    negative_cache_not_found_seconds: float = Field(3600.0, alias="NEGATIVE_CACHE_NOT_FOUND_SECONDS", ge=0)
+
     # Fairness (caller_limits.py): lookups that miss the cache, per gRPC caller (x-client-id or peer
     # address), in the `limits` notation; ids listed (comma-separated) in the exemption are not counted.
     grpc_rate_limit_upstream: str = Field("30/minute", alias="GRPC_RATE_LIMIT_UPSTREAM", min_length=1)
@@ -79,6 +93,13 @@ class WeatherSettings(BaseSettings):
             value = value.strip()
             if not value:
                 raise PydanticUseDefault()
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
 
     @field_validator("log_level", mode="before")
@@ -108,6 +129,11 @@ class WeatherSettings(BaseSettings):
         if base.endswith("/data/2.5"):
             return base[: -len("/data/2.5")] + "/geo/1.0"
         return DEFAULT_OWM_GEO_BASE_URL if base == DEFAULT_OWM_BASE_URL else base + "/geo/1.0"
+
+    @property
+    def shared(self) -> bool:
+        """True when the fleet shares state through Redis (REDIS_URL is set)."""
+        return bool(self.redis_url)
 
     @property
     def provider(self) -> Literal["demo", "owm"]:
@@ -149,7 +175,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "?"
         # Never echo the input of a secret back.
-        shown = "" if "KEY" in name else f" (got {item.get('input')!r})"
+        secret = "KEY" in name or "PASSWORD" in name or name == "REDIS_URL"  # a URL may hold a password
+        shown = "" if secret else f" (got {item.get('input')!r})"
         problems.append(f"{name}: {item['msg']}{shown}")
     return "invalid configuration: " + "; ".join(problems)
 

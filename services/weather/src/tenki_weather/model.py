@@ -155,6 +155,8 @@ class Report:
     temperature: Temperature
     wind: Wind
     cache: CacheResult
+    # For a STALE answer: the kind of the error it covers (unavailable, rate_limited, misconfigured).
+    stale_cause: str = ""
     precipitation: Precipitation = Precipitation()  # in mm, or inches with imperial units
 
     @property

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from concurrent import futures
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
 import grpc
@@ -20,6 +21,7 @@ from .logs import configure_logging
 from .metrics import Metrics
 from .service import WeatherLookup
 from .servicer import WeatherServicer
+from .shared import check_redis
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ class WeatherServer:
             # "binds" silently instead of failing.
             options=[("grpc.so_reuseport", 0)],
         )
-        servicer = WeatherServicer(WeatherLookup.from_settings(settings, self.metrics), interceptor.call_log)
+        self.lookup = WeatherLookup.from_settings(settings, self.metrics)
+        servicer = WeatherServicer(self.lookup, interceptor.call_log)
         weather_pb2_grpc.add_WeatherServiceServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
@@ -83,11 +86,40 @@ class WeatherServer:
             self._metrics_http.server_close()
 
 
+def secrets_of(settings: WeatherSettings) -> list[str]:
+    """Every secret the logs must never show: the OWM key, the Redis password, the Redis URL."""
+    url = settings.redis_url
+    parts = urlsplit(url) if url else None
+    return [
+        settings.owm_api_key.get_secret_value(),
+        settings.redis_password.get_secret_value(),
+        url,
+        (parts.password or "") if parts else "",
+    ]
+
+
+def log_shared_state(lookup: WeatherLookup) -> None:
+    """One line at start-up: shared state off, or Redis's verdict (a failing Redis never stops tenki)."""
+    if lookup.shared is None:
+        log.info("shared state off (no REDIS_URL): cache, single flight and budget are per process")
+        return
+    verdict = check_redis(lookup.shared.client)
+    if verdict.ok:
+        log.info("shared state on: " + verdict.text, extra={"redis": "ok"})
+    else:
+        lookup.metrics.redis_degraded.set(1)
+        log.warning(
+            "shared state degraded: Redis " + verdict.text + "; answering from the near cache and upstream",
+            extra={"redis": "degraded"},
+        )
+
+
 def serve(settings: WeatherSettings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
-    configure_logging(settings.log_level, secrets=[settings.owm_api_key.get_secret_value()])
+    configure_logging(settings.log_level, secrets=secrets_of(settings))
     server = WeatherServer(settings)
     server.start()
+    log_shared_state(server.lookup)
     log.info(
         "weather service listening",
         extra={

@@ -130,8 +130,12 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
         caller = caller_from(context.invocation_metadata(), _peer(context), request.cache_only)
+        # The caller's deadline as a plain budget for the domain (None without a deadline).
+        budget = context.time_remaining()
         try:
-            report = self._lookup.current_weather(request.postal_code, request.country_code, units, caller)
+            report = self._lookup.current_weather(
+                request.postal_code, request.country_code, units, caller, budget_seconds=budget
+            )
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
@@ -146,4 +150,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         call.fields.update(
             cache=report.cache.value, postal_code=place.postal_code, country_code=place.country_code
         )
+        if report.stale_cause:
+            # The RPC's own line (with its request id) says what the stale answer covers for.
+            call.fields["stale_cause"] = report.stale_cause
         return to_proto(report)
