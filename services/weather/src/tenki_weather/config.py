@@ -42,7 +42,10 @@ class WeatherSettings(BaseSettings):
     # OWM's Geocoding API (postal code -> place), asked before the weather by coordinates. Empty: on
     # OWM_BASE_URL's host (https://api.openweathermap.org/geo/1.0 by default), see geo_base_url.
     owm_geo_base_url: str = Field("", alias="OWM_GEO_BASE_URL")
-    owm_timeout_seconds: float = Field(5.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    # The time budget (README, "The time budget"): upstream gets the smaller of this and the caller's
+    # remaining time less DEADLINE_MARGIN_SECONDS, kept back for the answer (a stale entry, an error).
+    owm_timeout_seconds: float = Field(3.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    deadline_margin_seconds: float = Field(0.5, alias="DEADLINE_MARGIN_SECONDS", ge=0)
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
     weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
@@ -78,6 +81,12 @@ class WeatherSettings(BaseSettings):
     max_workers: int = Field(16, alias="WEATHER_MAX_WORKERS", gt=0)
     # 0 turns the Prometheus listener off.
     metrics_port: int = Field(9090, alias="METRICS_PORT", ge=0, le=65535)
+    # Clients may ping an idle connection this often (the frontend pings every WEATHER_KEEPALIVE_SECONDS,
+    # 30 s); pings more frequent than this end the connection with GOAWAY too_many_pings.
+    keepalive_min_ping_seconds: float = Field(10.0, alias="KEEPALIVE_MIN_PING_SECONDS", gt=0)
+    # Each client connection is ended (GOAWAY, in-flight calls finish) after this long, so clients that
+    # resolve every pod (the frontend's round_robin on a headless Service) re-resolve and find new pods.
+    max_connection_age_seconds: float = Field(30.0, alias="MAX_CONNECTION_AGE_SECONDS", gt=0)
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
     # On SIGTERM, health says NOT_SERVING for this long while RPCs are still answered, so readiness
     # checks and load balancers see it before the listener closes.
@@ -141,6 +150,22 @@ class WeatherSettings(BaseSettings):
         if self.weather_provider:
             return self.weather_provider
         return "owm" if self.owm_api_key.get_secret_value() else "demo"
+
+    def budget_warnings(self) -> list[str]:
+        """What makes the time budget unworkable; logged as warnings at start (README, "The time budget")."""
+        problems = []
+        if self.deadline_margin_seconds >= self.owm_timeout_seconds:
+            problems.append(
+                f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) is not below "
+                f"OWM_TIMEOUT_SECONDS ({self.owm_timeout_seconds:g}): a caller whose deadline is the "
+                "upstream timeout would never reach upstream"
+            )
+        if self.deadline_margin_seconds < 0.1:
+            problems.append(
+                f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) leaves no time to answer with a "
+                "stale entry after an upstream timeout: callers will see DEADLINE_EXCEEDED instead"
+            )
+        return problems
 
     # Deliberately the same as tenki_frontend.config's: one settings pattern for both services, which ship as
     # separate wheels and share no code but the API stubs.

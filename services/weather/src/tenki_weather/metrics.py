@@ -22,8 +22,9 @@ from prometheus_client import (
 from .model import CacheResult
 
 # Upstream outcomes: "ok", an errors.WeatherError kind, or "throttled" (tenki's own budget refused
-# the call, so nothing was sent).
+# the call, so nothing was sent), or "no_time" (the caller's deadline left no time for it: not sent).
 THROTTLED = "throttled"
+NO_TIME = "no_time"
 
 # The *_created series double the exposition and no dashboard of ours reads them. (The cast: prometheus_client
 # leaves this one function unannotated; it takes nothing and returns nothing.)
@@ -56,7 +57,8 @@ class Metrics:
         self.upstream_calls = Counter(
             "tenki_weather_upstream_calls",
             "Calls to the weather provider by outcome "
-            "(throttled: refused by tenki's own rate limit, not sent)",
+            "(throttled: refused by tenki's own rate limit, not sent; "
+            "no_time: the caller's deadline left no time for it, not sent)",
             ["provider", "outcome"],
             registry=self.registry,
         )

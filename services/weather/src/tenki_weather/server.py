@@ -30,6 +30,25 @@ HEALTH_SERVICES = ("", SERVICE_NAME)
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 
+def server_options(settings: WeatherSettings) -> list[tuple[str, int]]:
+    """The gRPC server's channel arguments: the listener, and a keepalive policy clients can keep to."""
+    min_ping_ms = int(settings.keepalive_min_ping_seconds * 1000)
+    return [
+        # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
+        # "binds" silently instead of failing.
+        ("grpc.so_reuseport", 0),
+        # The frontend pings every WEATHER_KEEPALIVE_SECONDS, idle or not, to find a dead pod before a
+        # request does. gRPC's server default admits a ping every 5 minutes, and only with calls in
+        # flight; past that it sends GOAWAY too_many_pings. Admit pings this often, idle or not.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", min_ping_ms),
+        ("grpc.http2.min_ping_interval_without_data_ms", min_ping_ms),
+        # gRPC's DNS resolver does not poll: a client learns of a new pod when a connection ends.
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.shutdown_grace_seconds * 1000)),
+    ]
+
+
 def listen_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -45,9 +64,7 @@ class WeatherServer:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
             interceptors=[interceptor],
-            # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
-            # "binds" silently instead of failing.
-            options=[("grpc.so_reuseport", 0)],
+            options=server_options(settings),
         )
         self.lookup = WeatherLookup.from_settings(settings, self.metrics)
         servicer = WeatherServicer(self.lookup, interceptor.call_log)
@@ -129,6 +146,8 @@ def serve(settings: WeatherSettings) -> int:
             "max_workers": settings.max_workers,
         },
     )
+    for problem in settings.budget_warnings():
+        log.warning(f"time budget: {problem}", extra={"setting": "DEADLINE_MARGIN_SECONDS"})
     if settings.provider == "demo":
         why = "WEATHER_PROVIDER=demo" if settings.weather_provider == "demo" else "no OWM_API_KEY is set"
         log.warning(

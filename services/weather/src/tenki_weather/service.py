@@ -24,12 +24,13 @@ from typing import TypeVar
 
 from cachetools import LRUCache
 
+from . import budget
 from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .geocoding import Geocoded, Places
-from .metrics import THROTTLED, Metrics
+from .metrics import NO_TIME, THROTTLED, Metrics
 from .model import CacheResult, Observation, Query, Report, Units
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
@@ -84,6 +85,11 @@ class BudgetSpent(RateLimited):
     remembered for the place."""
 
 
+class NoTime(Unavailable):
+    """The caller's deadline leaves no time for an upstream call: UNAVAILABLE, nothing sent, never
+    remembered for the place."""
+
+
 class WeatherLookup:
     """Answers "what is the weather at this postal code?" in the units asked for; the domain's one entry."""
 
@@ -101,6 +107,7 @@ class WeatherLookup:
         clock: Callable[[], float] = time.monotonic,
         caller_limits: CallerLimits | None = None,
         places_cache: ObservationCache[Geocoded] | None = None,
+        margin_seconds: float = 0.0,
     ) -> None:
         self.provider = provider
         self.cache = cache
@@ -123,6 +130,9 @@ class WeatherLookup:
             places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
             self._upstream,
         )
+        # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
+        # gets the rest (budget.py), never more than the provider's own timeout.
+        self.margin_seconds = margin_seconds
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
@@ -168,6 +178,7 @@ class WeatherLookup:
                 max_entries=settings.cache_max_entries * 10,
                 stale_seconds=2 * settings.geocode_ttl_seconds,
             ),
+            margin_seconds=settings.deadline_margin_seconds,
         )
 
     def current_weather(
@@ -181,7 +192,8 @@ class WeatherLookup:
         """The current weather for a raw question; raises errors.WeatherError subclasses.
 
         `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
-        or another replica's fetch ends before it.
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
         """
         query = validate(postal_code, country_code, units)
         deadline = None
@@ -193,13 +205,15 @@ class WeatherLookup:
             loaded_here.append(True)
             return self._load(query, deadline, caller)
 
-        loaded = self.cache.lookup(
-            query.place_key,
-            load,
-            serves_stale,
-            wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
-            timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
-        )
+        upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
+        with budget.upstream_deadline(upstream):
+            loaded = self.cache.lookup(
+                query.place_key,
+                load,
+                serves_stale,
+                wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
+                timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+            )
         if self.shared is not None:
             self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
         result = loaded.result
@@ -347,20 +361,26 @@ class WeatherLookup:
         except CallerLimited as exc:
             self.metrics.observe_upstream(source, exc.kind)
             raise
-        # Then each upstream call spends the shared budget: geocoding (when the place is not cached) and
-        # the weather at its coordinates. A failure of either is remembered for the place.
+        # Then each upstream call (geocoding when the place is not cached, the weather at its coordinates)
+        # needs time left in the caller's deadline and spends the shared budget; upstream waits are cut
+        # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
+        # refusals (no time, budget spent) are not.
         try:
             place = self.places.resolve(query)
             return self._upstream(lambda: self.provider.weather_at(place))
-        except BudgetSpent:
-            raise  # tenki's own budget, not the place's: never remembered
+        except (BudgetSpent, NoTime):
+            raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
             self._remember(query.place_key, exc)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:
-        """One upstream call: it spends the budget (when there is one) and is counted by outcome."""
+        """One upstream call: it needs time left, spends the budget (if any) and is counted by outcome."""
         source = self.provider.source
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise NoTime("the caller's deadline leaves no time to ask upstream; try again shortly")
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
             raise BudgetSpent("the weather service's upstream call budget is used up; try again in a minute")

@@ -18,6 +18,12 @@ from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
 
+# gRPC's retry pushback (gRFC A6): a negative value in this trailer tells the client's retry policy not to
+# retry. Every answer the servicer gives has been through the lookup, which may have cost an upstream call,
+# so none is retried; the policy still retries UNAVAILABLE from a server that is down or shutting down
+# (the call never reached the servicer), and the channel's next attempt finds another pod.
+NO_RETRY = (("grpc-retry-pushback-ms", "-1"),)
+
 UNITS_FROM_PROTO = {
     weather_pb2.UNITS_UNSPECIFIED: Units.METRIC,
     weather_pb2.UNITS_METRIC: Units.METRIC,
@@ -144,7 +150,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
                 log.error("internal error", exc_info=exc, extra={"request_id": call.request_id})
             status = to_grpc_status(exc)
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
-            context.set_trailing_metadata(status.trailing_metadata)
+            context.set_trailing_metadata(tuple(status.trailing_metadata) + NO_RETRY)
             context.abort(status.code, status.details)
         place = report.observation.location
         call.fields.update(
