@@ -80,9 +80,9 @@ def test_an_upstream_failure_is_remembered_for_a_few_seconds(provider, clock, er
 
 
 def test_tenkis_own_budget_and_internal_errors_are_not_remembered(provider, clock) -> None:
-    lookup = lookup_with(provider, clock, rate=1)
+    lookup = lookup_with(provider, clock, rate=2)  # one lookup: a geocoding and a weather call
     lookup.current_weather("94040", "us")
-    with pytest.raises(RateLimited, match=r"budget \(1 OpenWeatherMap calls a minute\) is used up"):
+    with pytest.raises(RateLimited, match=r"budget \(2 OpenWeatherMap calls a minute\) is used up"):
         lookup.current_weather("94041", "us")
     clock.advance(60)  # the first call has left the window; the refusal was not remembered
     assert lookup.current_weather("94041", "us").cache is CacheResult.MISS
