@@ -55,10 +55,21 @@ UNAVAILABLE = Outcome(
     "unavailable", grpc.StatusCode.UNAVAILABLE, 503, "weather service unavailable", "unavailable"
 )
 UNPARSABLE = "Impossible to parse API response data"
+# OWM refused the question (HTTP 400): tenki's validation let something through. The client sees it as
+# invalid input, next to the postal code field. Outside stale-if-error's scope, like an unknown code: the
+# question is wrong, not upstream (service.STALE_KINDS).
+UPSTREAM_INVALID = Outcome(
+    "invalid_input", grpc.StatusCode.INVALID_ARGUMENT, 400, "cannot use this postal code", "invalid_input",
+    serves_stale=False,
+)
 
 FAULTS: dict[str, Fault] = {
     fault.name: fault
     for fault in (
+        # cod as a string, as OWM sends it for 400 ({"cod": "400", "message": "Nothing to geocode"}).
+        Fault("400", UPSTREAM_INVALID, owm_errors.APIRequestError(
+            '{"cod": "400", "message": "Nothing to geocode"}'
+        )),
         Fault("401", MISCONFIGURED, owm_errors.UnauthorizedError("Invalid API Key provided")),
         Fault("404", NOT_FOUND, owm_errors.NotFoundError("Unable to find the resource")),
         # A 200 body with cod "404": the provider's HTTP client raises what PyOWM raises for a 404.
@@ -79,6 +90,10 @@ FAULTS: dict[str, Fault] = {
         )),
         Fault("malformed", UNAVAILABLE, owm_errors.ParseAPIResponseError(UNPARSABLE)),
         Fault("empty", UNAVAILABLE, owm_errors.ParseAPIResponseError(UNPARSABLE)),
+        # Valid JSON PyOWM cannot read: a sunrise without a sunset makes its Weather compare None with 0.
+        Fault("unreadable", UNAVAILABLE, TypeError(
+            "'<' not supported between instances of 'NoneType' and 'int'"
+        )),
     )
 }
 # The faults the stand-in injects ("refused" needs no server: tenki_stack.owm_standin.refused_base_url()).

@@ -12,7 +12,7 @@ from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
 from tenki_weather.errors import Unavailable
 from tenki_weather.metrics import Metrics
-from tenki_weather.model import CacheResult, Observation
+from tenki_weather.model import CacheResult, Observation, Place
 from tenki_weather.service import WeatherLookup
 from tenki_weather.shared import KEY_PREFIX, LockState, Remembered, SharedState, check_redis, connect
 
@@ -26,7 +26,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 def make_observation() -> Observation:
     """The demo provider's answer: a whole, real Observation (every field the stored shape has)."""
-    return DemoProvider().current_weather("94040", "US")
+    return DemoProvider().weather_at(Place("Mountain View", "US", 37.3861, -122.0839, "94040"))
 
 
 class Clock:
@@ -125,9 +125,9 @@ class CountingDemo(DemoProvider):
         super().__init__()
         self.calls = 0
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
+    def weather_at(self, place: Place) -> Observation:
         self.calls += 1
-        return super().current_weather(postal_code, country_code)
+        return super().weather_at(place)
 
 
 def replica(url: str, lock_seconds: float = 3) -> tuple[WeatherLookup, CountingDemo]:

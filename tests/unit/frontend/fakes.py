@@ -69,6 +69,40 @@ def bad_request(*violations: tuple[str, str]) -> FakeRpcError:
     return FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, message, [detail])
 
 
+def london_in_the_rain() -> weather_pb2.GetCurrentWeatherResponse:
+    """SW1A 1AA: the weather for district SW1A, three conditions, rain, and no gust, visibility or
+    feels-like reported (what OWM leaves out)."""
+    reply = sample_reply()
+    reply.location.CopyFrom(weather_pb2.Location(
+        name="London", country_code="GB", latitude=51.501, longitude=-0.1416, utc_offset_seconds=3600,
+        postal_code="SW1A 1AA", district="SW1A",
+    ))
+    del reply.conditions[:]
+    reply.conditions.extend([
+        weather_pb2.Condition(id=300, status="Drizzle", description="light intensity drizzle", icon="09d"),
+        weather_pb2.Condition(id=501, status="Rain", description="moderate rain", icon="10d"),
+        weather_pb2.Condition(id=701, status="Mist", description="mist", icon="50d"),
+    ])
+    reply.condition.CopyFrom(reply.conditions[0])
+    reply.precipitation.rain_1h = 3.16
+    reply.precipitation.rain_3h = 5.5
+    reply.temperature.ClearField("reported_feels_like")
+    reply.wind.ClearField("reported_gust")
+    reply.wind.gust = 0
+    reply.ClearField("reported_visibility_meters")
+    reply.visibility_meters = 0
+    return reply
+
+
+def polar_night() -> weather_pb2.GetCurrentWeatherResponse:
+    reply = sample_reply()
+    reply.location.name, reply.location.country_code = "Tromsø", "NO"
+    reply.ClearField("sunrise_time")
+    reply.ClearField("sunset_time")
+    reply.no_sunrise = reply.no_sunset = True
+    return reply
+
+
 def sample_reply(**overrides: Any) -> weather_pb2.GetCurrentWeatherResponse:
     """A realistic answer for 94040, US (Mountain View), metric, fetched 5 minutes before NOW_SECONDS."""
     reply = weather_pb2.GetCurrentWeatherResponse(
@@ -77,12 +111,16 @@ def sample_reply(**overrides: Any) -> weather_pb2.GetCurrentWeatherResponse:
             utc_offset_seconds=-25200, postal_code="94040",
         ),
         condition=weather_pb2.Condition(id=801, status="Clouds", description="few clouds", icon="02d"),
-        temperature=weather_pb2.Temperature(current=18.4, feels_like=17.6, min=15.2, max=21.9),
-        wind=weather_pb2.Wind(speed=4.1, direction_degrees=330, gust=7.2),
+        conditions=[weather_pb2.Condition(id=801, status="Clouds", description="few clouds", icon="02d")],
+        temperature=weather_pb2.Temperature(
+            current=18.4, feels_like=17.6, reported_feels_like=17.6, min=15.2, max=21.9
+        ),
+        wind=weather_pb2.Wind(speed=4.1, direction_degrees=330, gust=7.2, reported_gust=7.2),
         humidity_percent=64,
         pressure_hpa=1015,
         cloudiness_percent=20,
         visibility_meters=10000,
+        reported_visibility_meters=10000,
         units=weather_pb2.UNITS_METRIC,
         source="openweathermap",
         stale=False,

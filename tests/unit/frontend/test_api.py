@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from fakes import FakeRpcError, FakeWeatherStub, bad_request, sample_reply
+from fakes import FakeRpcError, FakeWeatherStub, bad_request, london_in_the_rain, polar_night, sample_reply
 from flask.testing import FlaskClient
 
 from tenki.weather.v1 import weather_pb2
@@ -23,6 +23,7 @@ def test_weather_as_json(client: FlaskClient) -> None:
         "latitude": 37.3861,
         "longitude": -122.0839,
         "utc_offset_seconds": -25200,
+        "district": None,
     }
     assert body["temperature"] == {
         "current": 18.4, "feels_like": 17.6, "min": 15.2, "max": 21.9, "unit": "°C",
@@ -31,6 +32,9 @@ def test_weather_as_json(client: FlaskClient) -> None:
         "speed": 4.1, "gust": 7.2, "direction_degrees": 330.0, "direction": "NNW", "unit": "m/s",
     }
     assert body["condition"] == {"id": 801, "status": "Clouds", "description": "few clouds", "icon": "02d"}
+    assert body["conditions"] == [body["condition"]]
+    assert body["precipitation"] == {"unit": "mm"}  # dry: no amounts
+    assert (body["no_sunrise"], body["no_sunset"]) == (False, False)
     assert (body["humidity_percent"], body["pressure_hpa"], body["cloudiness_percent"]) == (64, 1015, 20)
     assert body["visibility_meters"] == 10000
     assert body["sunrise"] == "2026-06-21T05:48:00-07:00"
@@ -111,3 +115,23 @@ def test_api_405_is_json(client: FlaskClient) -> None:
     reply = client.delete("/api/v1/weather")
     assert reply.status_code == 405
     assert reply.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_rain_all_conditions_and_absent_fields_as_json(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = london_in_the_rain()
+    body = client.get("/api/v1/weather?zip=sw1a1aa&country=gb").get_json()
+    assert body["location"]["postal_code"] == "SW1A 1AA" and body["location"]["district"] == "SW1A"
+    assert [c["status"] for c in body["conditions"]] == ["Drizzle", "Rain", "Mist"]
+    assert body["condition"]["status"] == "Drizzle"
+    assert body["precipitation"] == {"rain_1h": 3.16, "rain_3h": 5.5, "unit": "mm"}
+    assert body["visibility_meters"] is None
+    assert body["wind"]["gust"] is None and body["temperature"]["feels_like"] is None
+
+
+def test_polar_night_as_json(client: FlaskClient, weather_stub: FakeWeatherStub) -> None:
+    weather_stub.reply = polar_night()
+    body = client.get("/api/v1/weather?zip=9010&country=no").get_json()
+    assert (body["sunrise"], body["sunset"]) == (None, None)
+    assert (body["no_sunrise"], body["no_sunset"]) == (True, True)

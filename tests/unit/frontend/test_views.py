@@ -7,7 +7,9 @@ import re
 
 import grpc
 import pytest
-from fakes import FakeRpcError, FakeWeatherStub, bad_request, sample_reply
+from fakes import (
+    FakeRpcError, FakeWeatherStub, bad_request, london_in_the_rain, polar_night, sample_reply,
+)
 from flask.testing import FlaskClient
 
 from tenki.weather.v1 import weather_pb2
@@ -85,7 +87,7 @@ def test_weather_page_shows_everything_about_the_current_weather(
 def test_imperial_units_show_fahrenheit_and_mph(client: FlaskClient, weather_stub: FakeWeatherStub) -> None:
     weather_stub.reply = sample_reply(units=weather_pb2.UNITS_IMPERIAL)
     weather_stub.reply.temperature.current = 65.2
-    weather_stub.reply.visibility_meters = 16093
+    weather_stub.reply.reported_visibility_meters = 16093
     html = client.get("/weather?zip=94040&country=US&units=imperial").get_data(as_text=True)
     assert weather_stub.calls[0]["request"].units == weather_pb2.UNITS_IMPERIAL
     assert '<span class="temp-value" id="temperature">65</span><span class="temp-unit">°F</span>' in html
@@ -249,3 +251,61 @@ def test_every_call_carries_the_configured_deadline(
 ) -> None:
     client.get("/weather?zip=94040")
     assert weather_stub.calls[0]["timeout"] == 1.5
+
+
+def test_a_district_answer_shows_the_code_canonical_and_the_district(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = london_in_the_rain()
+    text = text_of(client.get("/weather?zip=sw1a1aa&country=gb").get_data(as_text=True))
+    assert "SW1A 1AA · weather for London, district SW1A · United Kingdom" in text
+
+
+def test_every_condition_and_the_precipitation_appear(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = london_in_the_rain()
+    html = client.get("/weather?zip=SW1A%201AA&country=gb").get_data(as_text=True)
+    text = text_of(html)
+    assert "Light intensity drizzle" in text and "Also moderate rain, mist" in text
+    assert 'src="/static/icons/09.svg"' in html  # the headline's icon
+    assert "Rain 3.2 mm in the last hour" in text and "Rain 5.5 mm in the last 3 hours" in text
+
+
+def test_precipitation_in_inches_with_imperial_units(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = london_in_the_rain()
+    weather_stub.reply.units = weather_pb2.UNITS_IMPERIAL
+    weather_stub.reply.precipitation.rain_1h = 0.12
+    text = text_of(client.get("/weather?zip=SW1A%201AA&country=gb&units=imperial").get_data(as_text=True))
+    assert "Rain 0.12 in in the last hour" in text
+
+
+def test_what_was_not_reported_is_left_out_not_zero(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = london_in_the_rain()
+    text = text_of(client.get("/weather?zip=SW1A%201AA&country=gb").get_data(as_text=True))
+    assert "Visibility" not in text and "0 m" not in text
+    assert "gusts" not in text and "Feels like" not in text
+
+
+def test_dry_weather_shows_no_precipitation(client: FlaskClient, weather_stub: FakeWeatherStub) -> None:
+    html = client.get("/weather?zip=94040").get_data(as_text=True)
+    assert 'id="precipitation"' not in html and 'id="conditions"' not in html
+
+
+def test_polar_night_says_no_sunrise_and_no_sunset_today(
+    client: FlaskClient, weather_stub: FakeWeatherStub
+) -> None:
+    weather_stub.reply = polar_night()
+    text = text_of(client.get("/weather?zip=9010&country=no").get_data(as_text=True))
+    assert "Sunrise No sunrise today" in text and "Sunset No sunset today" in text
+    assert "00:00" not in text
+
+
+def test_sun_times_not_reported_are_left_out(client: FlaskClient, weather_stub: FakeWeatherStub) -> None:
+    weather_stub.reply.ClearField("sunrise_time")
+    text = text_of(client.get("/weather?zip=94040").get_data(as_text=True))
+    assert "Sunrise" not in text and "Sunset 20:33" in text

@@ -35,7 +35,7 @@ def _observation(
 ) -> Observation:
     return Observation(
         location=Location(name, "US", 37.39, -122.08, -25200, postal_code),
-        condition=Condition(800, "Clear", "clear sky", "01d"),
+        conditions=(Condition(800, "Clear", "clear sky", "01d"),),
         temperature_k=kelvin,
         feels_like_k=kelvin - 1,
         temp_min_k=kelvin - 2,

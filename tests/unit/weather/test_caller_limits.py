@@ -75,7 +75,7 @@ def test_exempt_ids_and_anonymous_callers_are_not_counted() -> None:
         svc.current_weather(code, "us", caller=Caller("tenki-frontend"))
     for code in codes(5, start=40000):
         svc.current_weather(code, "us")
-    assert upstream_calls(svc, "ok") == 10
+    assert upstream_calls(svc, "ok") == 20  # each lookup: one geocoding and one weather call
 
 
 def test_several_windows_all_hold_and_a_refusal_spends_none() -> None:
@@ -96,7 +96,7 @@ def test_cache_only_answers_hits_and_refuses_misses_without_an_upstream_call() -
     assert svc.current_weather("94040", "us", caller=only).cache is CacheResult.HIT
     with pytest.raises(CallerLimited, match="cached answers only"):
         svc.current_weather("10001", "us", caller=only)
-    assert upstream_calls(svc, "ok") == 1
+    assert upstream_calls(svc, "ok") == 2  # the first lookup's geocoding and weather calls
 
 
 @pytest.mark.parametrize(

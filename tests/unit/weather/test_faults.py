@@ -56,17 +56,23 @@ def test_upstream_faults_raise_the_domain_error_of_their_code(code: str, kind: t
         DemoProvider(), plan(FAULT_ERROR_RATE="1", FAULT_ERROR_CODE=code, FAULT_DELAY_SECONDS="0.3"),
         sleep=slept.append,
     )
+    place = DemoProvider().geocode("94040", "US")
+    assert place is not None
     with pytest.raises(kind, match="injected fault"):
-        provider.current_weather("94040", "US")
-    assert slept == [0.3] and provider.source == DemoProvider.source
+        provider.weather_at(place)
+    with pytest.raises(kind, match="injected fault"):
+        provider.geocode("94040", "US")
+    assert slept == [0.3, 0.3] and provider.source == DemoProvider.source
 
 
 def test_upstream_without_a_failure_is_the_real_answer() -> None:
     provider = FaultyProvider(DemoProvider(), plan(FAULT_ERROR_RATE="0.5"), rng=random.Random(1))
+    place = DemoProvider().geocode("94040", "US")
+    assert place is not None
     outcomes = []
     for _ in range(200):
         try:
-            outcomes.append(provider.current_weather("94040", "US").location.postal_code)
+            outcomes.append(provider.weather_at(place).location.postal_code)
         except errors.Unavailable:
             outcomes.append("failed")
     assert 60 < outcomes.count("failed") < 140 and set(outcomes) == {"94040", "failed"}

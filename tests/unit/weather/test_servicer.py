@@ -24,8 +24,11 @@ NOW = datetime(2026, 7, 1, 19, 0, tzinfo=timezone.utc)
 class BrokenProvider:
     source = "openweathermap"
 
-    def current_weather(self, postal_code: str, country_code: str):
+    def geocode(self, lookup_code: str, country_code: str):
         raise ZeroDivisionError("a bug with a secret detail")
+
+    def weather_at(self, place):
+        raise AssertionError("not reached")
 
 
 def call(provider, call_log: CallLog | None = None, **fields):

@@ -25,29 +25,31 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etenki/weather/v1/weather.proto\x12\x10tenki.weather.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n\x18GetCurrentWeatherRequest\x12\x13\n\x0bpostal_code\x18\x01 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x02 \x01(\t\x12&\n\x05units\x18\x03 \x01(\x0e\x32\x17.tenki.weather.v1.Units\x12\x12\n\ncache_only\x18\x04 \x01(\x08\"\x84\x01\n\x08Location\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x1a\n\x12utc_offset_seconds\x18\x05 \x01(\x05\x12\x13\n\x0bpostal_code\x18\x06 \x01(\t\"J\n\tCondition\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04icon\x18\x04 \x01(\t\"L\n\x0bTemperature\x12\x0f\n\x07\x63urrent\x18\x01 \x01(\x01\x12\x12\n\nfeels_like\x18\x02 \x01(\x01\x12\x0b\n\x03min\x18\x03 \x01(\x01\x12\x0b\n\x03max\x18\x04 \x01(\x01\">\n\x04Wind\x12\r\n\x05speed\x18\x01 \x01(\x01\x12\x19\n\x11\x64irection_degrees\x18\x02 \x01(\x01\x12\x0c\n\x04gust\x18\x03 \x01(\x01\"\xf8\x04\n\x19GetCurrentWeatherResponse\x12,\n\x08location\x18\x01 \x01(\x0b\x32\x1a.tenki.weather.v1.Location\x12.\n\tcondition\x18\x02 \x01(\x0b\x32\x1b.tenki.weather.v1.Condition\x12\x32\n\x0btemperature\x18\x03 \x01(\x0b\x32\x1d.tenki.weather.v1.Temperature\x12$\n\x04wind\x18\x04 \x01(\x0b\x32\x16.tenki.weather.v1.Wind\x12\x18\n\x10humidity_percent\x18\x05 \x01(\x05\x12\x14\n\x0cpressure_hpa\x18\x06 \x01(\x05\x12\x1a\n\x12\x63loudiness_percent\x18\x07 \x01(\x05\x12\x19\n\x11visibility_meters\x18\x08 \x01(\x05\x12\x30\n\x0csunrise_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bsunset_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10observation_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x05units\x18\x0c \x01(\x0e\x32\x17.tenki.weather.v1.Units\x12\x0e\n\x06source\x18\r \x01(\t\x12.\n\nfetch_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05stale\x18\x0f \x01(\x08\x12,\n\x05\x63\x61\x63he\x18\x10 \x01(\x0e\x32\x1d.tenki.weather.v1.CacheStatus*X\n\x05Units\x12\x15\n\x11UNITS_UNSPECIFIED\x10\x00\x12\x10\n\x0cUNITS_METRIC\x10\x01\x12\x12\n\x0eUNITS_IMPERIAL\x10\x02\x12\x12\n\x0eUNITS_STANDARD\x10\x03*p\n\x0b\x43\x61\x63heStatus\x12\x1c\n\x18\x43\x41\x43HE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41\x43HE_STATUS_HIT\x10\x01\x12\x15\n\x11\x43\x41\x43HE_STATUS_MISS\x10\x02\x12\x16\n\x12\x43\x41\x43HE_STATUS_STALE\x10\x03\x32~\n\x0eWeatherService\x12l\n\x11GetCurrentWeather\x12*.tenki.weather.v1.GetCurrentWeatherRequest\x1a+.tenki.weather.v1.GetCurrentWeatherResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etenki/weather/v1/weather.proto\x12\x10tenki.weather.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x01\n\x18GetCurrentWeatherRequest\x12\x13\n\x0bpostal_code\x18\x01 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x02 \x01(\t\x12&\n\x05units\x18\x03 \x01(\x0e\x32\x17.tenki.weather.v1.Units\x12\x12\n\ncache_only\x18\x04 \x01(\x08\"\x96\x01\n\x08Location\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x02 \x01(\t\x12\x10\n\x08latitude\x18\x03 \x01(\x01\x12\x11\n\tlongitude\x18\x04 \x01(\x01\x12\x1a\n\x12utc_offset_seconds\x18\x05 \x01(\x05\x12\x13\n\x0bpostal_code\x18\x06 \x01(\t\x12\x10\n\x08\x64istrict\x18\x07 \x01(\t\"J\n\tCondition\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04icon\x18\x04 \x01(\t\"\x86\x01\n\x0bTemperature\x12\x0f\n\x07\x63urrent\x18\x01 \x01(\x01\x12\x12\n\nfeels_like\x18\x02 \x01(\x01\x12\x0b\n\x03min\x18\x03 \x01(\x01\x12\x0b\n\x03max\x18\x04 \x01(\x01\x12 \n\x13reported_feels_like\x18\x05 \x01(\x01H\x00\x88\x01\x01\x42\x16\n\x14_reported_feels_like\"l\n\x04Wind\x12\r\n\x05speed\x18\x01 \x01(\x01\x12\x19\n\x11\x64irection_degrees\x18\x02 \x01(\x01\x12\x0c\n\x04gust\x18\x03 \x01(\x01\x12\x1a\n\rreported_gust\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x10\n\x0e_reported_gust\"\x97\x01\n\rPrecipitation\x12\x14\n\x07rain_1h\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07rain_3h\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x14\n\x07snow_1h\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x14\n\x07snow_3h\x18\x04 \x01(\x01H\x03\x88\x01\x01\x42\n\n\x08_rain_1hB\n\n\x08_rain_3hB\n\n\x08_snow_1hB\n\n\x08_snow_3h\"\xd0\x06\n\x19GetCurrentWeatherResponse\x12,\n\x08location\x18\x01 \x01(\x0b\x32\x1a.tenki.weather.v1.Location\x12.\n\tcondition\x18\x02 \x01(\x0b\x32\x1b.tenki.weather.v1.Condition\x12\x32\n\x0btemperature\x18\x03 \x01(\x0b\x32\x1d.tenki.weather.v1.Temperature\x12$\n\x04wind\x18\x04 \x01(\x0b\x32\x16.tenki.weather.v1.Wind\x12\x18\n\x10humidity_percent\x18\x05 \x01(\x05\x12\x14\n\x0cpressure_hpa\x18\x06 \x01(\x05\x12\x1a\n\x12\x63loudiness_percent\x18\x07 \x01(\x05\x12\x19\n\x11visibility_meters\x18\x08 \x01(\x05\x12\x30\n\x0csunrise_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bsunset_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10observation_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x05units\x18\x0c \x01(\x0e\x32\x17.tenki.weather.v1.Units\x12\x0e\n\x06source\x18\r \x01(\t\x12.\n\nfetch_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05stale\x18\x0f \x01(\x08\x12,\n\x05\x63\x61\x63he\x18\x10 \x01(\x0e\x32\x1d.tenki.weather.v1.CacheStatus\x12/\n\nconditions\x18\x11 \x03(\x0b\x32\x1b.tenki.weather.v1.Condition\x12\x36\n\rprecipitation\x18\x12 \x01(\x0b\x32\x1f.tenki.weather.v1.Precipitation\x12\'\n\x1areported_visibility_meters\x18\x13 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\nno_sunrise\x18\x14 \x01(\x08\x12\x11\n\tno_sunset\x18\x15 \x01(\x08\x42\x1d\n\x1b_reported_visibility_meters*X\n\x05Units\x12\x15\n\x11UNITS_UNSPECIFIED\x10\x00\x12\x10\n\x0cUNITS_METRIC\x10\x01\x12\x12\n\x0eUNITS_IMPERIAL\x10\x02\x12\x12\n\x0eUNITS_STANDARD\x10\x03*p\n\x0b\x43\x61\x63heStatus\x12\x1c\n\x18\x43\x41\x43HE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41\x43HE_STATUS_HIT\x10\x01\x12\x15\n\x11\x43\x41\x43HE_STATUS_MISS\x10\x02\x12\x16\n\x12\x43\x41\x43HE_STATUS_STALE\x10\x03\x32~\n\x0eWeatherService\x12l\n\x11GetCurrentWeather\x12*.tenki.weather.v1.GetCurrentWeatherRequest\x1a+.tenki.weather.v1.GetCurrentWeatherResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tenki.weather.v1.weather_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UNITS']._serialized_start=1205
-  _globals['_UNITS']._serialized_end=1293
-  _globals['_CACHESTATUS']._serialized_start=1295
-  _globals['_CACHESTATUS']._serialized_end=1407
+  _globals['_UNITS']._serialized_start=1698
+  _globals['_UNITS']._serialized_end=1786
+  _globals['_CACHESTATUS']._serialized_start=1788
+  _globals['_CACHESTATUS']._serialized_end=1900
   _globals['_GETCURRENTWEATHERREQUEST']._serialized_start=86
   _globals['_GETCURRENTWEATHERREQUEST']._serialized_end=215
   _globals['_LOCATION']._serialized_start=218
-  _globals['_LOCATION']._serialized_end=350
-  _globals['_CONDITION']._serialized_start=352
-  _globals['_CONDITION']._serialized_end=426
-  _globals['_TEMPERATURE']._serialized_start=428
-  _globals['_TEMPERATURE']._serialized_end=504
-  _globals['_WIND']._serialized_start=506
-  _globals['_WIND']._serialized_end=568
-  _globals['_GETCURRENTWEATHERRESPONSE']._serialized_start=571
-  _globals['_GETCURRENTWEATHERRESPONSE']._serialized_end=1203
-  _globals['_WEATHERSERVICE']._serialized_start=1409
-  _globals['_WEATHERSERVICE']._serialized_end=1535
+  _globals['_LOCATION']._serialized_end=368
+  _globals['_CONDITION']._serialized_start=370
+  _globals['_CONDITION']._serialized_end=444
+  _globals['_TEMPERATURE']._serialized_start=447
+  _globals['_TEMPERATURE']._serialized_end=581
+  _globals['_WIND']._serialized_start=583
+  _globals['_WIND']._serialized_end=691
+  _globals['_PRECIPITATION']._serialized_start=694
+  _globals['_PRECIPITATION']._serialized_end=845
+  _globals['_GETCURRENTWEATHERRESPONSE']._serialized_start=848
+  _globals['_GETCURRENTWEATHERRESPONSE']._serialized_end=1696
+  _globals['_WEATHERSERVICE']._serialized_start=1902
+  _globals['_WEATHERSERVICE']._serialized_end=2028
 # @@protoc_insertion_point(module_scope)

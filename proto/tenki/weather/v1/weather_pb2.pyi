@@ -1,10 +1,11 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -44,20 +45,22 @@ class GetCurrentWeatherRequest(_message.Message):
     def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ..., cache_only: _Optional[bool] = ...) -> None: ...
 
 class Location(_message.Message):
-    __slots__ = ("name", "country_code", "latitude", "longitude", "utc_offset_seconds", "postal_code")
+    __slots__ = ("name", "country_code", "latitude", "longitude", "utc_offset_seconds", "postal_code", "district")
     NAME_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
     LATITUDE_FIELD_NUMBER: _ClassVar[int]
     LONGITUDE_FIELD_NUMBER: _ClassVar[int]
     UTC_OFFSET_SECONDS_FIELD_NUMBER: _ClassVar[int]
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISTRICT_FIELD_NUMBER: _ClassVar[int]
     name: str
     country_code: str
     latitude: float
     longitude: float
     utc_offset_seconds: int
     postal_code: str
-    def __init__(self, name: _Optional[str] = ..., country_code: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., utc_offset_seconds: _Optional[int] = ..., postal_code: _Optional[str] = ...) -> None: ...
+    district: str
+    def __init__(self, name: _Optional[str] = ..., country_code: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., utc_offset_seconds: _Optional[int] = ..., postal_code: _Optional[str] = ..., district: _Optional[str] = ...) -> None: ...
 
 class Condition(_message.Message):
     __slots__ = ("id", "status", "description", "icon")
@@ -72,29 +75,45 @@ class Condition(_message.Message):
     def __init__(self, id: _Optional[int] = ..., status: _Optional[str] = ..., description: _Optional[str] = ..., icon: _Optional[str] = ...) -> None: ...
 
 class Temperature(_message.Message):
-    __slots__ = ("current", "feels_like", "min", "max")
+    __slots__ = ("current", "feels_like", "min", "max", "reported_feels_like")
     CURRENT_FIELD_NUMBER: _ClassVar[int]
     FEELS_LIKE_FIELD_NUMBER: _ClassVar[int]
     MIN_FIELD_NUMBER: _ClassVar[int]
     MAX_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_FEELS_LIKE_FIELD_NUMBER: _ClassVar[int]
     current: float
     feels_like: float
     min: float
     max: float
-    def __init__(self, current: _Optional[float] = ..., feels_like: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ...) -> None: ...
+    reported_feels_like: float
+    def __init__(self, current: _Optional[float] = ..., feels_like: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., reported_feels_like: _Optional[float] = ...) -> None: ...
 
 class Wind(_message.Message):
-    __slots__ = ("speed", "direction_degrees", "gust")
+    __slots__ = ("speed", "direction_degrees", "gust", "reported_gust")
     SPEED_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_DEGREES_FIELD_NUMBER: _ClassVar[int]
     GUST_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_GUST_FIELD_NUMBER: _ClassVar[int]
     speed: float
     direction_degrees: float
     gust: float
-    def __init__(self, speed: _Optional[float] = ..., direction_degrees: _Optional[float] = ..., gust: _Optional[float] = ...) -> None: ...
+    reported_gust: float
+    def __init__(self, speed: _Optional[float] = ..., direction_degrees: _Optional[float] = ..., gust: _Optional[float] = ..., reported_gust: _Optional[float] = ...) -> None: ...
+
+class Precipitation(_message.Message):
+    __slots__ = ("rain_1h", "rain_3h", "snow_1h", "snow_3h")
+    RAIN_1H_FIELD_NUMBER: _ClassVar[int]
+    RAIN_3H_FIELD_NUMBER: _ClassVar[int]
+    SNOW_1H_FIELD_NUMBER: _ClassVar[int]
+    SNOW_3H_FIELD_NUMBER: _ClassVar[int]
+    rain_1h: float
+    rain_3h: float
+    snow_1h: float
+    snow_3h: float
+    def __init__(self, rain_1h: _Optional[float] = ..., rain_3h: _Optional[float] = ..., snow_1h: _Optional[float] = ..., snow_3h: _Optional[float] = ...) -> None: ...
 
 class GetCurrentWeatherResponse(_message.Message):
-    __slots__ = ("location", "condition", "temperature", "wind", "humidity_percent", "pressure_hpa", "cloudiness_percent", "visibility_meters", "sunrise_time", "sunset_time", "observation_time", "units", "source", "fetch_time", "stale", "cache")
+    __slots__ = ("location", "condition", "temperature", "wind", "humidity_percent", "pressure_hpa", "cloudiness_percent", "visibility_meters", "sunrise_time", "sunset_time", "observation_time", "units", "source", "fetch_time", "stale", "cache", "conditions", "precipitation", "reported_visibility_meters", "no_sunrise", "no_sunset")
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +130,11 @@ class GetCurrentWeatherResponse(_message.Message):
     FETCH_TIME_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    PRECIPITATION_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_VISIBILITY_METERS_FIELD_NUMBER: _ClassVar[int]
+    NO_SUNRISE_FIELD_NUMBER: _ClassVar[int]
+    NO_SUNSET_FIELD_NUMBER: _ClassVar[int]
     location: Location
     condition: Condition
     temperature: Temperature
@@ -127,4 +151,9 @@ class GetCurrentWeatherResponse(_message.Message):
     fetch_time: _timestamp_pb2.Timestamp
     stale: bool
     cache: CacheStatus
-    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ...) -> None: ...
+    conditions: _containers.RepeatedCompositeFieldContainer[Condition]
+    precipitation: Precipitation
+    reported_visibility_meters: int
+    no_sunrise: bool
+    no_sunset: bool
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., precipitation: _Optional[_Union[Precipitation, _Mapping]] = ..., reported_visibility_meters: _Optional[int] = ..., no_sunrise: _Optional[bool] = ..., no_sunset: _Optional[bool] = ...) -> None: ...

@@ -33,6 +33,14 @@ UNIT_NAMES = {
 }
 TEMPERATURE_LABELS = {"metric": "°C", "imperial": "°F", "standard": "K"}
 SPEED_LABELS = {"metric": "m/s", "imperial": "mph", "standard": "m/s"}
+DEPTH_LABELS = {"metric": "mm", "imperial": "in", "standard": "mm"}
+# (field of weather_pb2.Precipitation, what it is, over which period), in the order the page lists them.
+PRECIPITATION = (
+    ("rain_1h", "Rain", "last hour"),
+    ("rain_3h", "Rain", "last 3 hours"),
+    ("snow_1h", "Snow", "last hour"),
+    ("snow_3h", "Snow", "last 3 hours"),
+)
 METRES_PER_MILE = 1609.344
 
 # OWM icon codes (https://openweathermap.org/weather-conditions) -> our SVGs in static/icons/.
@@ -121,6 +129,33 @@ def _round(value: float) -> int:
     return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
 
 
+def sun_time(reply: weather_pb2.GetCurrentWeatherResponse, event: str) -> str | None:
+    """'06:42' at the place, or None when unset (not reported, or no_sunrise / no_sunset)."""
+    if reply.HasField(f"{event}_time"):
+        return local_time(to_datetime(getattr(reply, f"{event}_time")), reply.location.utc_offset_seconds)
+    return None
+
+
+def conditions_of(reply: weather_pb2.GetCurrentWeatherResponse) -> list[weather_pb2.Condition]:
+    """Every condition, the headline first (an older server sends only the headline)."""
+    return list(reply.conditions) or [reply.condition]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def precipitation_lines(reply: weather_pb2.GetCurrentWeatherResponse, units: str) -> list[str]:
+    """'Rain 3.2 mm in the last hour', one per amount reported; none when it was dry."""
+    unit = DEPTH_LABELS[units]
+    amounts = reply.precipitation
+    return [
+        f"{kind} {getattr(amounts, name):.{2 if unit == 'in' else 1}f} {unit} in the {period}"
+        for name, kind, period in PRECIPITATION
+        if amounts.HasField(name)
+    ]
+
+
 @dataclass(frozen=True)
 class WeatherView:
     """Everything the weather page shows, as text ready for the template (which escapes it)."""
@@ -128,25 +163,30 @@ class WeatherView:
     place: str
     country: str
     postal_code: str
+    district: str  # "SW1A" when the weather is for the wider district of the code; "" else
     temperature: int
-    feels_like: int
+    feels_like: int | None
     temp_min: int
     temp_max: int
     temperature_unit: str
     condition: str
     icon: str
+    also: list[str]  # the other conditions reported, e.g. ["Light rain", "Mist"]
+    precipitation: list[str]
     humidity: int
     pressure: int
     cloudiness: int
-    visibility: str
+    visibility: str | None
     wind_speed: str
     wind_gust: str
     speed_unit: str
     wind_point: str
     wind_words: str
     wind_degrees: int
-    sunrise: str
-    sunset: str
+    sunrise: str | None  # None: the row is left out, or says "No sunrise today" when no_sunrise
+    sunset: str | None
+    no_sunrise: bool  # polar night or day
+    no_sunset: bool
     utc_offset: str
     updated: str
     observed: str
@@ -158,30 +198,40 @@ def weather_view(reply: weather_pb2.GetCurrentWeatherResponse, now: datetime) ->
     units = UNIT_NAMES.get(reply.units, "metric")
     offset = reply.location.utc_offset_seconds
     point = compass_point(reply.wind.direction_degrees)
-    description = reply.condition.description or reply.condition.status
+    headline, *others = conditions_of(reply)
+    temp = reply.temperature
     return WeatherView(
         place=reply.location.name or reply.location.postal_code,
         country=countries.name(reply.location.country_code),
         postal_code=reply.location.postal_code,
-        temperature=_round(reply.temperature.current),
-        feels_like=_round(reply.temperature.feels_like),
+        district=reply.location.district,
+        temperature=_round(temp.current),
+        feels_like=_round(temp.reported_feels_like) if temp.HasField("reported_feels_like") else None,
         temp_min=_round(reply.temperature.min),
         temp_max=_round(reply.temperature.max),
         temperature_unit=TEMPERATURE_LABELS[units],
-        condition=description[:1].upper() + description[1:],
-        icon=icon_name(reply.condition.icon),
+        condition=_sentence(headline.description or headline.status),
+        icon=icon_name(headline.icon),
+        also=[_sentence(c.description or c.status) for c in others],
+        precipitation=precipitation_lines(reply, units),
         humidity=reply.humidity_percent,
         pressure=reply.pressure_hpa,
         cloudiness=reply.cloudiness_percent,
-        visibility=visibility_text(reply.visibility_meters, units),
+        visibility=(
+            visibility_text(reply.reported_visibility_meters, units)
+            if reply.HasField("reported_visibility_meters")
+            else None
+        ),
         wind_speed=f"{reply.wind.speed:.1f}",
-        wind_gust=f"{reply.wind.gust:.1f}" if reply.wind.gust > 0 else "",
+        wind_gust=f"{reply.wind.reported_gust:.1f}" if reply.wind.HasField("reported_gust") else "",
         speed_unit=SPEED_LABELS[units],
         wind_point=point,
         wind_words=compass_words(point),
         wind_degrees=_round(reply.wind.direction_degrees) % 360,
-        sunrise=local_time(to_datetime(reply.sunrise_time), offset),
-        sunset=local_time(to_datetime(reply.sunset_time), offset),
+        sunrise=sun_time(reply, "sunrise"),
+        sunset=sun_time(reply, "sunset"),
+        no_sunrise=reply.no_sunrise and not reply.HasField("sunrise_time"),
+        no_sunset=reply.no_sunset and not reply.HasField("sunset_time"),
         utc_offset=utc_offset_label(offset),
         updated=ago(to_datetime(reply.fetch_time) or to_datetime(reply.observation_time), now),
         observed=local_time(to_datetime(reply.observation_time), offset),
@@ -195,11 +245,35 @@ def _iso(stamp: Timestamp, utc_offset_seconds: int) -> str | None:
     return None if moment is None else at_offset(moment, utc_offset_seconds).isoformat()
 
 
+def _condition_json(condition: weather_pb2.Condition) -> dict[str, Any]:
+    return {
+        "id": condition.id,
+        "status": condition.status,
+        "description": condition.description,
+        "icon": condition.icon,
+    }
+
+
+def _present(message: Any, name: str) -> Any:
+    """The field's value, or None when the server did not report it (proto3 optional)."""
+    return getattr(message, name) if message.HasField(name) else None
+
+
 def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]:
-    """The JSON API's body: the response's data with units named and times in the place's local offset."""
+    """The JSON API's body: the response's data with units named and times in the place's local offset.
+
+    What OWM did not report is null (feels-like, gust, visibility, sunrise, sunset); precipitation
+    lists only the amounts reported.
+    """
     units = UNIT_NAMES.get(reply.units, "metric")
     location = reply.location
     offset = location.utc_offset_seconds
+    precipitation: dict[str, Any] = {
+        name: getattr(reply.precipitation, name)
+        for name, _, _ in PRECIPITATION
+        if reply.precipitation.HasField(name)
+    }
+    precipitation["unit"] = DEPTH_LABELS[units]
     return {
         "location": {
             "name": location.name,
@@ -209,23 +283,21 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
             "latitude": location.latitude,
             "longitude": location.longitude,
             "utc_offset_seconds": offset,
+            "district": location.district or None,
         },
-        "condition": {
-            "id": reply.condition.id,
-            "status": reply.condition.status,
-            "description": reply.condition.description,
-            "icon": reply.condition.icon,
-        },
+        "condition": _condition_json(conditions_of(reply)[0]),
+        "conditions": [_condition_json(condition) for condition in conditions_of(reply)],
+        "precipitation": precipitation,
         "temperature": {
             "current": reply.temperature.current,
-            "feels_like": reply.temperature.feels_like,
+            "feels_like": _present(reply.temperature, "reported_feels_like"),
             "min": reply.temperature.min,
             "max": reply.temperature.max,
             "unit": TEMPERATURE_LABELS[units],
         },
         "wind": {
             "speed": reply.wind.speed,
-            "gust": reply.wind.gust,
+            "gust": _present(reply.wind, "reported_gust"),
             "direction_degrees": reply.wind.direction_degrees,
             "direction": compass_point(reply.wind.direction_degrees),
             "unit": SPEED_LABELS[units],
@@ -233,9 +305,11 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
         "humidity_percent": reply.humidity_percent,
         "pressure_hpa": reply.pressure_hpa,
         "cloudiness_percent": reply.cloudiness_percent,
-        "visibility_meters": reply.visibility_meters,
+        "visibility_meters": _present(reply, "reported_visibility_meters"),
         "sunrise": _iso(reply.sunrise_time, offset),
         "sunset": _iso(reply.sunset_time, offset),
+        "no_sunrise": reply.no_sunrise,
+        "no_sunset": reply.no_sunset,
         "observation_time": _iso(reply.observation_time, offset),
         "fetch_time": _iso(reply.fetch_time, 0),
         "units": units,

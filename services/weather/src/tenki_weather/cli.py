@@ -18,7 +18,7 @@ from grpc_status import rpc_status
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .config import ConfigError, WeatherSettings, env_var_names
-from .errors import FieldViolation, NotFound, WeatherError
+from .errors import FieldViolation, WeatherError
 from .faults import FaultPlan
 from .interceptor import REQUEST_ID_HEADER
 from .provider import build_provider
@@ -39,11 +39,14 @@ ENV_HELP = """\
 environment variables (defaults in brackets):
   OWM_API_KEY                OpenWeatherMap key; unset = demo mode []
   OWM_BASE_URL               upstream base URL [https://api.openweathermap.org/data/2.5]
+  OWM_GEO_BASE_URL           geocoding base URL [OWM_BASE_URL's host + /geo/1.0]
   OWM_TIMEOUT_SECONDS        upstream request timeout, cut to the caller's deadline [3]
   DEADLINE_MARGIN_SECONDS    kept back from the caller's deadline to answer (stale) [0.5]
-  OWM_RATE_LIMIT_PER_MINUTE  upstream call budget (token bucket) [60]
+  OWM_RATE_LIMIT_PER_MINUTE  the fleet's OWM calls in any 60 s (in Redis with REDIS_URL) [60]
+  OWM_RATE_LIMIT_REPLICAS    processes sharing the key; each allows limit/this while Redis fails [1]
   WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
   CACHE_TTL_SECONDS          how long an answer is fresh [600]
+  GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
   NEGATIVE_CACHE_ERROR_SECONDS      how long an upstream failure is remembered [5]
@@ -226,9 +229,8 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
     report.item(True, "provider", "OpenWeatherMap (OWM_API_KEY is set)")
     provider = build_provider(settings.model_copy(update={"owm_timeout_seconds": timeout}))
     try:
-        provider.current_weather("94040", "US")
-    except NotFound:
-        pass  # an answer all the same: upstream is reachable and takes the key
+        # The first step of every lookup: the Geocoding API (an unknown code is an answer all the same).
+        provider.geocode("94040", "US")
     except WeatherError as exc:
         report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
@@ -340,30 +342,67 @@ def _local(stamp: Timestamp, offset: int) -> str:
     return (moment + timedelta(seconds=offset)).strftime("%H:%M")
 
 
+def _sun_text(answer: weather_pb2.GetCurrentWeatherResponse, event: str) -> str:
+    """'rises 06:42', 'no sunrise today' (polar night or day), 'sunrise not reported'."""
+    if answer.HasField(f"{event}_time"):
+        verb = "rises" if event == "sunrise" else "sets"
+        return f"{verb} {_local(getattr(answer, f'{event}_time'), answer.location.utc_offset_seconds)}"
+    if getattr(answer, f"no_{event}"):
+        return f"no {event} today"
+    return f"{event} not reported"
+
+
+def _precipitation_text(answer: weather_pb2.GetCurrentWeatherResponse) -> str | None:
+    depth = "in" if answer.units == weather_pb2.UNITS_IMPERIAL else "mm"
+    amounts = answer.precipitation
+    parts = [
+        f"{label} {getattr(amounts, field):.2f} {depth} in the last {period}"
+        for label, field, period in (
+            ("rain", "rain_1h", "hour"),
+            ("rain", "rain_3h", "3 hours"),
+            ("snow", "snow_1h", "hour"),
+            ("snow", "snow_3h", "3 hours"),
+        )
+        if amounts.HasField(field)
+    ]
+    return "; ".join(parts) if parts else None
+
+
 def format_weather(answer: weather_pb2.GetCurrentWeatherResponse) -> str:
-    """A readable, aligned summary of an answer."""
+    """A readable, aligned summary of an answer; what OWM did not report is left out or said so."""
     place, temp, wind = answer.location, answer.temperature, answer.wind
     t = TEMP_SUFFIX.get(answer.units, "°C")
     speed = "mph" if answer.units == weather_pb2.UNITS_IMPERIAL else "m/s"
     offset = place.utc_offset_seconds
-    zone = "UTC{:+03d}:{:02d}".format(int(offset / 3600), abs(offset) % 3600 // 60)
+    sign = "-" if offset < 0 else "+"
+    zone = "UTC{}{:02d}:{:02d}".format(sign, abs(offset) // 3600, abs(offset) % 3600 // 60)
     fetched = answer.fetch_time.ToDatetime(tzinfo=timezone.utc)
     age = max(0, int((datetime.now(timezone.utc) - fetched).total_seconds() // 60))
+    conditions = list(answer.conditions) or [answer.condition]
+    feels = (
+        f"feels like {temp.reported_feels_like:.1f} {t}; " if temp.HasField("reported_feels_like") else ""
+    )
+    code = place.postal_code + (f", weather for district {place.district}" if place.district else "")
     lines = [
-        f"{place.name}, {place.country_code} ({place.postal_code})"
-        f"  {place.latitude:.4f}, {place.longitude:.4f}",
-        f"  {'Conditions':<11} {answer.condition.status}: {answer.condition.description}",
-        f"  {'Temperature':<11} {temp.current:.1f} {t} (feels like {temp.feels_like:.1f} {t}; "
-        f"min {temp.min:.1f}, max {temp.max:.1f})",
-        f"  {'Humidity':<11} {answer.humidity_percent} %",
-        f"  {'Pressure':<11} {answer.pressure_hpa} hPa",
-        f"  {'Wind':<11} {wind.speed:.1f} {speed} from {wind.direction_degrees:.0f}°"
-        + (f" (gusts {wind.gust:.1f} {speed})" if wind.gust else ""),
-        f"  {'Clouds':<11} {answer.cloudiness_percent} %",
-        f"  {'Visibility':<11} {answer.visibility_meters} m",
-        f"  {'Sun':<11} rises {_local(answer.sunrise_time, offset)}, "
-        f"sets {_local(answer.sunset_time, offset)} (local time, {zone})",
-        f"  {'Source':<11} {answer.source}, fetched {age} min ago" + ("  [STALE]" if answer.stale else ""),
+        f"{place.name}, {place.country_code} ({code})  {place.latitude:.4f}, {place.longitude:.4f}",
+        f"  {'Conditions':<13} " + ", ".join(f"{c.status}: {c.description}" for c in conditions),
+        f"  {'Temperature':<13} {temp.current:.1f} {t} ({feels}min {temp.min:.1f}, max {temp.max:.1f})",
+    ]
+    rain_snow = _precipitation_text(answer)
+    if rain_snow:
+        lines.append(f"  {'Precipitation':<13} {rain_snow}")
+    lines += [
+        f"  {'Humidity':<13} {answer.humidity_percent} %",
+        f"  {'Pressure':<13} {answer.pressure_hpa} hPa",
+        f"  {'Wind':<13} {wind.speed:.1f} {speed} from {wind.direction_degrees:.0f}°"
+        + (f" (gusts {wind.reported_gust:.1f} {speed})" if wind.HasField("reported_gust") else ""),
+        f"  {'Clouds':<13} {answer.cloudiness_percent} %",
+    ]
+    if answer.HasField("reported_visibility_meters"):
+        lines.append(f"  {'Visibility':<13} {answer.reported_visibility_meters} m")
+    lines += [
+        f"  {'Sun':<13} {_sun_text(answer, 'sunrise')}, {_sun_text(answer, 'sunset')} (local time, {zone})",
+        f"  {'Source':<13} {answer.source}, fetched {age} min ago" + ("  [STALE]" if answer.stale else ""),
     ]
     return "\n".join(lines)
 

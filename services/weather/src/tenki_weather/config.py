@@ -14,8 +14,10 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from redis import ConnectionPool
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
+DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -51,17 +53,25 @@ class WeatherSettings(BaseSettings):
     # Upstream: OpenWeatherMap through PyOWM.
     owm_api_key: SecretStr = Field(SecretStr(""), alias="OWM_API_KEY")
     owm_base_url: str = Field(DEFAULT_OWM_BASE_URL, alias="OWM_BASE_URL", min_length=1)
+    # OWM's Geocoding API (postal code -> place), asked before the weather by coordinates. Empty: on
+    # OWM_BASE_URL's host (https://api.openweathermap.org/geo/1.0 by default), see geo_base_url.
+    owm_geo_base_url: str = Field("", alias="OWM_GEO_BASE_URL")
     # The time budget (README, "The time budget"): upstream gets the smaller of this and the caller's
     # remaining time less DEADLINE_MARGIN_SECONDS, kept back for the answer (a stale entry, an error).
     owm_timeout_seconds: float = Field(3.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
     deadline_margin_seconds: float = Field(0.5, alias="DEADLINE_MARGIN_SECONDS", ge=0)
+    # The fleet's OWM calls in any 60 seconds (in Redis with REDIS_URL; else this process's own).
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
+    # How many weather processes share the key: while Redis fails, each allows the limit divided by it.
+    owm_rate_limit_replicas: int = Field(1, alias="OWM_RATE_LIMIT_REPLICAS", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
     weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
 
     # Cache: OWM asks for at most one call per location per 10 minutes.
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
+    # Postal codes do not move: geocoding answers (and unknown codes) are kept for 30 days.
+    geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
     # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
@@ -143,6 +153,12 @@ class WeatherSettings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if value and not value.startswith(REDIS_SCHEMES):
             raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
+        if value:
+            try:
+                # What redis-py will read (nothing connects): a bad port fails here, not at start-up.
+                ConnectionPool.from_url(value)
+            except ValueError as exc:
+                raise ValueError(f"is not a Redis URL redis-py can read ({exc})") from None
         return value
 
     @field_validator("log_level", "fault_error_code", mode="before")
@@ -177,6 +193,20 @@ class WeatherSettings(BaseSettings):
         except ValueError:
             raise ValueError("must be a rate limit such as 30/minute or 30/minute;300/hour") from None
         return value
+
+    @property
+    def geo_base_url(self) -> str:
+        """OWM_GEO_BASE_URL, else the geocoder beside OWM_BASE_URL: ".../data/2.5" -> ".../geo/1.0".
+
+        Derived rather than fixed, so a service pointed at a stand-in (or a proxy) never geocodes at
+        the real OWM behind its back.
+        """
+        if self.owm_geo_base_url:
+            return self.owm_geo_base_url
+        base = self.owm_base_url.rstrip("/")
+        if base.endswith("/data/2.5"):
+            return base[: -len("/data/2.5")] + "/geo/1.0"
+        return DEFAULT_OWM_GEO_BASE_URL if base == DEFAULT_OWM_BASE_URL else base + "/geo/1.0"
 
     @property
     def shared(self) -> bool:

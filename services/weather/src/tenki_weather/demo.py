@@ -2,8 +2,10 @@
 
 Without an OWM key the service still answers every valid question with realistic values, so a
 newcomer sees real pages at once and tests need no network. The same place always gets the same
-weather (a hash of the place seeds it); only the times follow the clock. A postal code made only of
-zeros ("00000") is unknown, so the not-found path can be shown offline too.
+weather (a hash of the place seeds it); only the times follow the clock. Known places cover GB, CA, NL,
+JP, DE, FR, AU and US codes (by the geocoder's form of the code, as OWM's); wet weather comes with its
+precipitation and several conditions, as OWM reports them. A postal code made only of zeros ("00000")
+is unknown, so the not-found path can be shown offline too.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ from datetime import datetime, timedelta, timezone
 
 import pycountry
 
-from .errors import NotFound
-from .model import SOURCE_DEMO, Condition, Location, Observation
+from .model import SOURCE_DEMO, Condition, Location, Observation, Place, Precipitation
+from .timezones import utc_offset_seconds
 
-# (name, latitude, longitude, UTC offset in seconds) for a few well-known codes.
-KNOWN_PLACES: dict[tuple[str, str], tuple[str, float, float, int]] = {
-    ("94040", "US"): ("Mountain View", 37.3861, -122.0839, -8 * 3600),
-    ("10001", "US"): ("New York", 40.7484, -73.9967, -5 * 3600),
-    ("60601", "US"): ("Chicago", 41.8858, -87.6181, -6 * 3600),
-    ("SW1A 1AA", "GB"): ("London", 51.5010, -0.1416, 0),
-    ("10115", "DE"): ("Berlin", 52.5323, 13.3846, 3600),
-    ("75001", "FR"): ("Paris", 48.8625, 2.3364, 3600),
-    ("100-0001", "JP"): ("Chiyoda", 35.6850, 139.7514, 9 * 3600),
-    ("2000", "AU"): ("Sydney", -33.8688, 151.2093, 10 * 3600),
+# Places by the code in the geocoder's form (postal.py): (name, latitude, longitude).
+KNOWN_PLACES: dict[tuple[str, str], tuple[str, float, float]] = {
+    ("94040", "US"): ("Mountain View", 37.3861, -122.0839),
+    ("10001", "US"): ("New York", 40.7484, -73.9967),
+    ("60601", "US"): ("Chicago", 41.8858, -87.6181),
+    ("SW1A", "GB"): ("London", 51.5010, -0.1416),
+    ("E14", "GB"): ("London", 51.5079, -0.0235),
+    ("M5V", "CA"): ("Toronto", 43.6426, -79.3871),
+    ("H2X", "CA"): ("Montréal", 45.5100, -73.5700),
+    ("1011", "NL"): ("Amsterdam", 52.3731, 4.9003),
+    ("100-0001", "JP"): ("Chiyoda", 35.6850, 139.7514),
+    ("10115", "DE"): ("Berlin", 52.5323, 13.3846),
+    ("75001", "FR"): ("Paris", 48.8625, 2.3364),
+    ("2000", "AU"): ("Sydney", -33.8688, 151.2093),
 }
 
 # Real OWM conditions: (id, status, description, icon stem).
@@ -41,6 +47,14 @@ CONDITIONS = (
     (211, "Thunderstorm", "thunderstorm", "11"),
     (600, "Snow", "light snow", "13"),
 )
+# What OWM reports alongside a wet headline: drizzle and rain come with mist, snow with fog-like mist.
+COMPANIONS = {
+    "Rain": ((300, "Drizzle", "light intensity drizzle", "09"), (701, "Mist", "mist", "50")),
+    "Drizzle": ((500, "Rain", "light rain", "10"), (701, "Mist", "mist", "50")),
+    "Thunderstorm": ((501, "Rain", "moderate rain", "10"),),
+    "Snow": ((701, "Mist", "mist", "50"),),
+}
+WET = {"Rain", "Drizzle", "Thunderstorm"}
 
 
 def _utc_now() -> datetime:
@@ -53,27 +67,43 @@ class DemoProvider:
     def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
         self._clock = clock
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
-        if not postal_code.replace("-", "").replace(" ", "").strip("0"):
-            raise NotFound.place(postal_code, country_code)
-        seed = hashlib.sha256(f"{postal_code},{country_code}".encode()).digest()
-        name, lat, lon, offset = KNOWN_PLACES.get((postal_code, country_code)) or _invented_place(
-            postal_code, country_code, seed
-        )
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        if not lookup_code.replace("-", "").replace(" ", "").strip("0"):
+            return None
+        known = KNOWN_PLACES.get((lookup_code, country_code))
+        if known is not None:
+            name, lat, lon = known
+        else:
+            name, lat, lon = _invented_place(lookup_code, country_code, _seed(lookup_code, country_code))
+        return Place(name, country_code, lat, lon, lookup_code)
+
+    def weather_at(self, place: Place) -> Observation:
+        seed = _seed(place.lookup_code, place.country_code)
+        lat, lon = place.latitude, place.longitude
+        now = self._clock()
+        offset = utc_offset_seconds(lat, lon, now)
         # Warmer near the equator; a hash-seeded spread of +-6 degrees around that.
         celsius = 28 - abs(lat) * 0.45 + (seed[0] / 255 * 12 - 6)
         kelvin = round(273.15 + celsius, 2)
         cond_id, status, description, icon = CONDITIONS[seed[1] % len(CONDITIONS)]
         wind = round(seed[2] / 255 * 9 + 0.5, 2)
-        now = self._clock()
         local_midnight = (now + timedelta(seconds=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
         midnight_utc = local_midnight - timedelta(seconds=offset)
         sunrise = midnight_utc + timedelta(hours=6, minutes=seed[3] % 60)
         sunset = midnight_utc + timedelta(hours=18, minutes=seed[4] % 60)
-        is_day = sunrise <= now < sunset
+        suffix = "d" if sunrise <= now < sunset else "n"
+        conditions = tuple(
+            Condition(c_id, c_status, c_description, c_icon + suffix)
+            for c_id, c_status, c_description, c_icon in (
+                (cond_id, status, description, icon),
+                *COMPANIONS.get(status, ()),
+            )
+        )
+        rain_1h = round(0.2 + seed[13] / 255 * 4, 2) if status in WET else None
+        snow_1h = round(0.1 + seed[14] / 255 * 2, 2) if status == "Snow" else None
         return Observation(
-            location=Location(name, country_code, lat, lon, offset, postal_code),
-            condition=Condition(cond_id, status, description, icon + ("d" if is_day else "n")),
+            location=Location(place.name, place.country_code, lat, lon, offset, place.lookup_code),
+            conditions=conditions,
             temperature_k=kelvin,
             feels_like_k=round(kelvin - wind * 0.3, 2),
             temp_min_k=round(kelvin - 1 - seed[5] % 4, 2),
@@ -91,14 +121,21 @@ class DemoProvider:
             observed_at=now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0),
             source=SOURCE_DEMO,
             fetched_at=now,
+            precipitation=Precipitation(
+                rain_1h=rain_1h,
+                rain_3h=None if rain_1h is None else round(rain_1h * 2.4, 2),
+                snow_1h=snow_1h,
+            ),
         )
 
 
-def _invented_place(postal_code: str, country_code: str, seed: bytes) -> tuple[str, float, float, int]:
+def _seed(lookup_code: str, country_code: str) -> bytes:
+    return hashlib.sha256(f"{lookup_code},{country_code}".encode()).digest()
+
+
+def _invented_place(postal_code: str, country_code: str, seed: bytes) -> tuple[str, float, float]:
     country = pycountry.countries.get(alpha_2=country_code)
     country_name = getattr(country, "common_name", None) or getattr(country, "name", country_code)
     lat = round(-55 + seed[11] / 255 * 120, 4)
     lon = round(-180 + seed[12] / 255 * 360, 4)
-    # The offset a place at this longitude would roughly have (whole hours).
-    offset = int(round(lon / 15)) * 3600
-    return f"Demo {postal_code}, {country_name}", lat, lon, offset
+    return f"Demo {postal_code}, {country_name}", lat, lon

@@ -27,7 +27,7 @@ import grpc
 from . import errors
 from .config import WeatherSettings
 from .interceptor import SERVICE_PREFIX, CallLog
-from .model import Observation
+from .model import Observation, Place
 from .provider import Provider
 from .status import STATUS_CODES
 
@@ -170,7 +170,8 @@ class FaultyProvider:
         self._lock = threading.Lock()
         self._sleep = sleep
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
+    def _inject(self) -> None:
+        """One upstream request's fault: the delay drawn, then the chosen share failed."""
         with self._lock:
             delay = self.plan.draw_delay(self._rng)
             fail = self.plan.draw_error(self._rng)
@@ -179,7 +180,15 @@ class FaultyProvider:
         if fail:
             log.info("injected upstream fault", extra={"fault": "error", "code": self.plan.error_code})
             raise domain_error(self.plan.error_code, message(self.plan))
-        return self.inner.current_weather(postal_code, country_code)
+
+    # Both upstream requests (issue 14: geocoding, then the weather at the place) are faulted alike.
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        self._inject()
+        return self.inner.geocode(lookup_code, country_code)
+
+    def weather_at(self, place: Place) -> Observation:
+        self._inject()
+        return self.inner.weather_at(place)
 
 
 class Reminder:

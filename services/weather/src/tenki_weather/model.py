@@ -36,14 +36,30 @@ SOURCE_DEMO = "demo"
 class Query:
     """A validated, normalised question: what the cache is keyed on, plus the units."""
 
-    postal_code: str
+    postal_code: str  # canonical, as people write it ("SW1A 1AA")
     country_code: str  # ISO 3166-1 alpha-2, upper case
     units: Units = Units.METRIC
+    # What OWM's geocoder is asked ("SW1A"); empty means the postal code itself (postal.py).
+    lookup_code: str = ""
+    # True when lookup_code names a wider area than the postal code (GB outward code, CA FSA).
+    district: bool = False
 
     @property
     def place_key(self) -> tuple[str, str]:
-        """The cache key: units are not part of it, they are converted from the cached data."""
-        return (self.postal_code, self.country_code)
+        """The cache key: the geocoder's form, so "SW1A 1AA", "sw1a1aa" and "SW1A 2AA" share one entry;
+        units are not part of it, they are converted from the cached data."""
+        return (self.lookup_code or self.postal_code, self.country_code)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a postal code is, as a geocoder answered: the step current weather and forecast share."""
+
+    name: str
+    country_code: str
+    latitude: float
+    longitude: float
+    lookup_code: str  # the code the geocoder was asked
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,8 @@ class Location:
     longitude: float
     utc_offset_seconds: int
     postal_code: str
+    # The wider area the weather is for when the geocoder knows only part of the code ("SW1A"); "" else.
+    district: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,33 +83,58 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Precipitation:
+    """Rain and snow in the last 1 h and 3 h, in millimetres; None where OWM reported nothing."""
+
+    rain_1h: float | None = None
+    rain_3h: float | None = None
+    snow_1h: float | None = None
+    snow_3h: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.rain_1h, self.rain_3h, self.snow_1h, self.snow_3h))
+
+
+@dataclass(frozen=True)
 class Observation:
     """The current weather at a place, in standard units (kelvin, m/s), as a provider returned it."""
 
     location: Location
-    condition: Condition
+    # Every condition OWM reported, in its order; the first is the headline. Never empty.
+    conditions: tuple[Condition, ...]
     temperature_k: float
-    feels_like_k: float
+    feels_like_k: float | None
     temp_min_k: float
     temp_max_k: float
     humidity_percent: int
     pressure_hpa: int
     wind_speed_ms: float
     wind_direction_degrees: float
-    wind_gust_ms: float
+    wind_gust_ms: float | None
     cloudiness_percent: int
-    visibility_meters: int
+    visibility_meters: int | None
+    # None: no sunrise (sunset) today, when no_sunrise (no_sunset) says so, else not reported.
     sunrise: datetime | None
     sunset: datetime | None
     observed_at: datetime
     source: str
     fetched_at: datetime
+    precipitation: Precipitation = Precipitation()
+    # OWM's polar night and day: sys.sunrise / sys.sunset of 0, the sun does not rise (set) today.
+    no_sunrise: bool = False
+    no_sunset: bool = False
+
+    @property
+    def condition(self) -> Condition:
+        """The headline condition."""
+        return self.conditions[0]
 
 
 @dataclass(frozen=True)
 class Temperature:
     current: float
-    feels_like: float
+    feels_like: float | None
     min: float
     max: float
 
@@ -100,7 +143,7 @@ class Temperature:
 class Wind:
     speed: float
     direction_degrees: float
-    gust: float
+    gust: float | None
 
 
 @dataclass(frozen=True)
@@ -114,6 +157,7 @@ class Report:
     cache: CacheResult
     # For a STALE answer: the kind of the error it covers (unavailable, rate_limited, misconfigured).
     stale_cause: str = ""
+    precipitation: Precipitation = Precipitation()  # in mm, or inches with imperial units
 
     @property
     def stale(self) -> bool:

@@ -10,11 +10,20 @@ The quirks (PyOWM 3.5, pyowm/commons/http_client.py and weatherapi30/observation
 - 429, 500, 503 and other statuses as a plain APIRequestError whose message is the response body;
 - a 200 body with cod "404" makes weather_at_zip_code print to stdout and return None;
 - with max_retries set, urllib3's retries end in a raw requests RetryError that PyOWM does not wrap;
-- an unreadable body is ParseAPIResponseError.
+- an unreadable body is ParseAPIResponseError, or a TypeError/KeyError from PyOWM's parsers (a sunrise
+  without a sunset);
+- HTTP 400 (`{"cod": "400", "message": "Nothing to geocode"}`) is a plain APIRequestError too.
+
+PyOWM has no zip geocoding: `geocode` asks OWM's Geocoding API (`/geo/1.0/zip`) through a second
+PyOWM HttpClient rooted at OWM_GEO_BASE_URL (same timeout, retries, key handling and error mapping),
+and `weather_at` asks `/data/2.5/weather?lat=&lon=` as PyOWM's weather_at_coords does, keeping the
+body: PyOWM parses it first (what it cannot read is UNAVAILABLE, the body logged without the key),
+then tenki reads every condition, the precipitation and which optional fields were present.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -29,12 +38,31 @@ from pyowm.commons.http_client import HttpClient
 from pyowm.owm import OWM
 from pyowm.utils.config import get_default_config
 
+from pyowm.weatherapi30.observation import Observation as OwmObservation
+from pyowm.weatherapi30.uris import OBSERVATION_URI
+
 from . import budget
-from .errors import InternalError, Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
-from .model import SOURCE_OWM, Condition, Location, Observation
+from .config import DEFAULT_OWM_GEO_BASE_URL
+from .errors import (
+    FieldViolation,
+    InternalError,
+    InvalidInput,
+    Misconfigured,
+    NotFound,
+    RateLimited,
+    Unavailable,
+    WeatherError,
+)
+from .model import SOURCE_OWM, Condition, Location, Observation, Place, Precipitation
 from .redaction import redact
+from .timezones import utc_offset_seconds
 
 log = logging.getLogger(__name__)
+
+# OWM's Geocoding API: GET {OWM_GEO_BASE_URL}/zip?zip={code},{country} -> {"zip", "name", "lat", "lon",
+# "country"} (https://openweathermap.org/api/geocoding-api), or 404 {"cod": "404", "message": "not found"}.
+GEO_ZIP_PATH = "zip"
+UNREADABLE = "OpenWeatherMap sent an answer tenki cannot read"
 
 
 class _NotFoundBodies:
@@ -81,7 +109,8 @@ def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None 
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"OWM_BASE_URL must start with http:// or https:// (got scheme {scheme!r})")
-    config: dict[str, Any] = get_default_config()
+    # A copy: PyOWM hands out one shared default dict, and the weather and geocoding clients differ.
+    config: dict[str, Any] = copy.deepcopy(get_default_config())
     config["connection"]["use_ssl"] = scheme == "https"
     config["connection"]["timeout_secs"] = timeout_seconds
     # No retries by default: a retry multiplies upstream calls against the per-minute budget, and
@@ -109,31 +138,86 @@ class OwmProvider:
         timeout_seconds: float,
         max_retries: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        geo_base_url: str = DEFAULT_OWM_GEO_BASE_URL,
     ) -> None:
         self._api_key = api_key
         self.base_url = base_url
+        self.geo_base_url = geo_base_url
         self.timeout_seconds = timeout_seconds
         self._clock = clock
         config = pyowm_config(base_url, timeout_seconds, max_retries)
         # OWM() asserts a str key; an empty one is reported per request (Misconfigured).
         self._manager = OWM(api_key or "unset", config).weather_manager()
         self._manager.http_client = _NotFoundBodies(http_client(api_key, base_url, config))
+        # The Geocoding API through PyOWM's own client too: same timeout, retries, key and errors.
+        geo_config = pyowm_config(geo_base_url, timeout_seconds, max_retries)
+        self._geo_client = _NotFoundBodies(http_client(api_key, geo_base_url, geo_config))
 
     def __repr__(self) -> str:
         # Never the key, even in a debugger or a traceback's locals.
         return f"OwmProvider(base_url={self.base_url!r}, timeout_seconds={self.timeout_seconds})"
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
+    def _require_key(self) -> None:
         if not self._api_key:
             raise Misconfigured("the weather service has no OpenWeatherMap API key (set OWM_API_KEY)")
+
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        """GET {OWM_GEO_BASE_URL}/zip?zip={code},{country}; None when OWM does not know the code."""
+        self._require_key()
         allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
         try:
-            observation = self._manager.weather_at_zip_code(postal_code, country_code.lower())
+            _, body = self._geo_client.get_json(GEO_ZIP_PATH, params={"zip": f"{lookup_code},{country_code}"})
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
-            raise self.map_error(exc, postal_code, country_code, allowed) from None
-        if observation is None:
-            raise NotFound.place(postal_code, country_code)
-        return to_observation(observation, postal_code, self._clock())
+            error = self.map_error(exc, lookup_code, country_code, allowed)
+            if isinstance(error, NotFound):
+                return None
+            raise error from None
+        try:
+            return Place(
+                name=str(body.get("name") or ""),
+                country_code=str(body.get("country") or "").upper(),
+                latitude=float(body["lat"]),
+                longitude=float(body["lon"]),
+                lookup_code=lookup_code,
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise self.unreadable(exc, body) from None
+
+    def weather_at(self, place: Place) -> Observation:
+        """The current weather at the place's coordinates (what PyOWM's weather_at_coords asks)."""
+        self._require_key()
+        allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
+        try:
+            _, body = self._manager.http_client.get_json(
+                OBSERVATION_URI, params={"lat": place.latitude, "lon": place.longitude}
+            )
+        except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
+            raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
+        try:
+            # PyOWM's own parsing first: what it cannot read, tenki does not guess at.
+            parsed = OwmObservation.from_dict(body)
+            if parsed is None:
+                raise NotFound.place(place.lookup_code, place.country_code)
+            return to_observation(body, place, self._clock())
+        except owm_errors.APIResponseError as exc:
+            raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
+        except WeatherError:
+            raise
+        except Exception as exc:  # PyOWM's parse errors and its TypeErrors on odd bodies alike
+            raise self.unreadable(exc, body) from None
+
+    def unreadable(self, exc: Exception, body: Any) -> Unavailable:
+        """An answer tenki cannot read: UNAVAILABLE for the client, the body (key redacted) in the log."""
+        log.error(
+            "upstream answer unreadable",
+            extra={
+                "upstream": "openweathermap",
+                "error_kind": Unavailable.kind,
+                "exception": type(exc).__name__,
+                "body": redact(json.dumps(body, default=str), self._api_key)[:2000],
+            },
+        )
+        return Unavailable(UNREADABLE)
 
     def map_error(
         self, exc: Exception, postal_code: str, country_code: str, timeout: float | None = None
@@ -141,15 +225,13 @@ class OwmProvider:
         """The domain error for a PyOWM/requests exception; the detail (key redacted) goes to the log."""
         allowed = self.timeout_seconds if timeout is None else timeout
         error = map_pyowm_error(exc, postal_code, country_code, allowed)
-        log.warning(
-            "upstream call failed",
-            extra={
-                "upstream": "openweathermap",
-                "error_kind": error.kind,
-                "exception": type(exc).__name__,
-                "detail": redact(str(exc), self._api_key)[:500],
-            },
-        )
+        detail = redact(str(exc), self._api_key)[:500]
+        fields = {"upstream": "openweathermap", "error_kind": error.kind, "exception": type(exc).__name__}
+        if isinstance(error, InvalidInput):
+            # OWM rejected a question tenki's validation let through: a bug of ours to look at.
+            log.error("upstream rejected the question as invalid", extra={**fields, "detail": detail})
+        else:
+            log.warning("upstream call failed", extra={**fields, "detail": detail})
         return error
 
 
@@ -170,6 +252,10 @@ def _status_of(exc: Exception) -> int | None:
 
 
 def _from_status(status: int | None, postal_code: str, country_code: str) -> WeatherError:
+    if status == 400:
+        return InvalidInput(
+            [FieldViolation("postal_code", "OpenWeatherMap cannot use this postal code (it answered 400)")]
+        )
     if status == 401:
         return Misconfigured("OpenWeatherMap rejected the weather service's API key")
     if status == 404:
@@ -199,7 +285,11 @@ def map_pyowm_error(exc: Exception, postal_code: str, country_code: str, timeout
     if isinstance(exc, (owm_errors.APIRequestError, owm_errors.APIResponseError)):
         return _from_status(_status_of(exc), postal_code, country_code)
     if isinstance(exc, owm_errors.ParseAPIResponseError):
-        return Unavailable("OpenWeatherMap sent an answer the weather service could not read")
+        return Unavailable(UNREADABLE)
+    if isinstance(exc, (AttributeError, IndexError, KeyError, TypeError, ValueError)):
+        # Only PyOWM's calls reach this function: these are its parsers failing on a body they cannot
+        # read (a sunrise without a sunset is a TypeError in its Weather), not a bug of tenki's.
+        return Unavailable(UNREADABLE)
     if isinstance(exc, requests.exceptions.RetryError):
         # urllib3 gave up after max_retries; its reason names the last status ("too many 429 ...").
         return _from_status(429 if "429" in str(exc) else None, postal_code, country_code)
@@ -208,47 +298,99 @@ def map_pyowm_error(exc: Exception, postal_code: str, country_code: str, timeout
     return InternalError(f"unexpected {type(exc).__name__} from PyOWM")
 
 
-def _utc(timestamp: int | None) -> datetime | None:
-    return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp else None
+def _number(block: Any, key: str) -> float | None:
+    """A numeric field of a JSON object, None when absent or null (OWM omits what it did not measure)."""
+    if not isinstance(block, dict):
+        return None
+    value = block.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{key} is not a number")
+    return float(value)
 
 
-def to_observation(owm_observation: Any, postal_code: str, fetched_at: datetime) -> Observation:
-    """PyOWM's Observation as ours, in standard units (PyOWM keeps kelvin and m/s)."""
-    place, weather = owm_observation.location, owm_observation.weather
-    temps = weather.temperature("kelvin")
-    wind = weather.wind("meters_sec") or {}
-    current = temps.get("temp")
+def _sun(sys: Any, key: str) -> tuple[datetime | None, bool]:
+    """(the time, whether OWM says there is none today): 0 is OWM's polar night or day."""
+    value = _number(sys, key)
+    if value is None:
+        return None, False
+    if value <= 0:
+        return None, True
+    return datetime.fromtimestamp(value, timezone.utc), False
+
+
+def _conditions(body: dict[str, Any]) -> tuple[Condition, ...]:
+    conditions = tuple(
+        Condition(
+            id=int(item.get("id") or 0),
+            status=str(item.get("main") or ""),
+            description=str(item.get("description") or ""),
+            icon=str(item.get("icon") or ""),
+        )
+        for item in body.get("weather") or ()
+        if isinstance(item, dict)
+    )
+    return conditions or (Condition(0, "", "", ""),)
+
+
+def to_observation(body: dict[str, Any], place: Place, fetched_at: datetime) -> Observation:
+    """OWM's current-weather JSON (standard units: kelvin, m/s, mm) as an Observation.
+
+    Read from the body itself, which PyOWM has parsed first: PyOWM keeps one condition and turns an
+    absent visibility or gust into 0 or None inconsistently, and tenki needs to tell absent from 0.
+    """
+    main, wind, sys = body.get("main") or {}, body.get("wind") or {}, body.get("sys") or {}
+    current = _number(main, "temp")
     if current is None:
-        raise Unavailable("OpenWeatherMap sent an answer without a temperature")
+        raise ValueError("no main.temp")
+    coord = body.get("coord") or {}
+    latitude = _number(coord, "lat")
+    longitude = _number(coord, "lon")
+    latitude = place.latitude if latitude is None else latitude
+    longitude = place.longitude if longitude is None else longitude
+    observed = _number(body, "dt")
+    observed_at = datetime.fromtimestamp(observed, timezone.utc) if observed else fetched_at
+    offset = _number(body, "timezone")
+    sunrise, no_sunrise = _sun(sys, "sunrise")
+    sunset, no_sunset = _sun(sys, "sunset")
+    rain, snow = body.get("rain") or {}, body.get("snow") or {}
+    visibility = _number(body, "visibility")
     return Observation(
         location=Location(
-            name=place.name or postal_code,
-            country_code=(place.country or "").upper(),
-            latitude=float(place.lat or 0.0),
-            longitude=float(place.lon or 0.0),
-            utc_offset_seconds=int(weather.utc_offset or 0),
-            postal_code=postal_code,
+            # An empty name or country: the geocoder's answer, then the code and country asked for.
+            name=str(body.get("name") or "") or place.name or place.lookup_code,
+            country_code=(str(sys.get("country") or "") or place.country_code).upper(),
+            latitude=latitude,
+            longitude=longitude,
+            utc_offset_seconds=(
+                int(offset) if offset is not None else utc_offset_seconds(latitude, longitude, observed_at)
+            ),
+            postal_code=place.lookup_code,
         ),
-        condition=Condition(
-            id=int(weather.weather_code or 0),
-            status=weather.status or "",
-            description=weather.detailed_status or "",
-            icon=weather.weather_icon_name or "",
-        ),
-        temperature_k=float(current),
-        feels_like_k=float(temps.get("feels_like") or current),
-        temp_min_k=float(temps.get("temp_min") or current),
-        temp_max_k=float(temps.get("temp_max") or current),
-        humidity_percent=int(weather.humidity or 0),
-        pressure_hpa=int((weather.pressure or {}).get("press") or 0),
-        wind_speed_ms=float(wind.get("speed") or 0.0),
-        wind_direction_degrees=float(wind.get("deg") or 0.0),
-        wind_gust_ms=float(wind.get("gust") or 0.0),
-        cloudiness_percent=int(weather.clouds or 0),
-        visibility_meters=int(weather.visibility_distance or 0),
-        sunrise=_utc(weather.srise_time),
-        sunset=_utc(weather.sset_time),
-        observed_at=_utc(weather.ref_time) or fetched_at,
+        conditions=_conditions(body),
+        temperature_k=current,
+        feels_like_k=_number(main, "feels_like"),
+        temp_min_k=_number(main, "temp_min") or current,
+        temp_max_k=_number(main, "temp_max") or current,
+        humidity_percent=int(_number(main, "humidity") or 0),
+        pressure_hpa=int(_number(main, "pressure") or 0),
+        wind_speed_ms=_number(wind, "speed") or 0.0,
+        wind_direction_degrees=_number(wind, "deg") or 0.0,
+        wind_gust_ms=_number(wind, "gust"),
+        cloudiness_percent=int(_number(body.get("clouds"), "all") or 0),
+        visibility_meters=None if visibility is None else int(visibility),
+        sunrise=sunrise,
+        sunset=sunset,
+        observed_at=observed_at,
         source=SOURCE_OWM,
         fetched_at=fetched_at,
+        precipitation=Precipitation(
+            rain_1h=_number(rain, "1h"),
+            rain_3h=_number(rain, "3h"),
+            snow_1h=_number(snow, "1h"),
+            snow_3h=_number(snow, "3h"),
+        ),
+        no_sunrise=no_sunrise,
+        no_sunset=no_sunset,
     )

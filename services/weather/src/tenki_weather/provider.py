@@ -6,7 +6,7 @@ from typing import Protocol
 
 from .config import WeatherSettings
 from .demo import DemoProvider
-from .model import Observation
+from .model import Observation, Place
 from .owm import OwmProvider
 
 
@@ -16,8 +16,12 @@ class Provider(Protocol):
     #: The `source` every Observation of this provider carries ("openweathermap", "demo").
     source: str
 
-    def current_weather(self, postal_code: str, country_code: str) -> Observation:
-        """The current weather at a normalised postal code and ISO alpha-2 country (upper case)."""
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        """The place of a postal code in the geocoder's form (postal.py), or None when it is unknown."""
+        ...  # pragma: no cover (a Protocol has no body)
+
+    def weather_at(self, place: Place) -> Observation:
+        """The current weather at a geocoded place; an empty name or country falls back to the place's."""
         ...  # pragma: no cover (a Protocol has no body)
 
 
@@ -27,6 +31,7 @@ def build_provider(settings: WeatherSettings) -> Provider:
         return OwmProvider(
             api_key=settings.owm_api_key.get_secret_value(),
             base_url=settings.owm_base_url,
+            geo_base_url=settings.geo_base_url,
             timeout_seconds=settings.owm_timeout_seconds,
         )
     return DemoProvider()

@@ -19,6 +19,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import replace
+from typing import TypeVar
 
 from cachetools import LRUCache
 
@@ -27,15 +29,26 @@ from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
+from .geocoding import Geocoded, Places
 from .metrics import NO_TIME, THROTTLED, Metrics
 from .model import CacheResult, Observation, Query, Report, Units
 from .provider import Provider, build_provider
-from .ratelimit import TokenBucket
+from .ratelimit import (
+    FALLBACK,
+    FLEET,
+    FleetBudget,
+    MovingWindowBudget,
+    UpstreamBudget,
+    fallback_limit,
+    local_budget,
+    redis_storage,
+)
 from .shared import POLL_SECONDS, LockState, Remembered, SharedState, connect
-from .units import temperatures, wind
+from .units import precipitation, temperatures, wind
 from .validation import validate
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
 REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
@@ -76,6 +89,16 @@ class NegativeCache:
                 self._entries[key] = (self._clock() + seconds, failure)
 
 
+class BudgetSpent(RateLimited):
+    """tenki's own upstream budget (OWM_RATE_LIMIT_PER_MINUTE) is used up: RESOURCE_EXHAUSTED, never
+    remembered for the place."""
+
+
+class NoTime(Unavailable):
+    """The caller's deadline leaves no time for an upstream call: UNAVAILABLE, nothing sent, never
+    remembered for the place."""
+
+
 class WeatherLookup:
     """Answers "what is the weather at this postal code?" in the units asked for; the domain's one entry."""
 
@@ -83,7 +106,7 @@ class WeatherLookup:
         self,
         provider: Provider,
         cache: ObservationCache[Observation],
-        limiter: TokenBucket | None = None,
+        budget: UpstreamBudget | None = None,
         metrics: Metrics | None = None,
         *,
         shared: SharedState | None = None,
@@ -92,11 +115,12 @@ class WeatherLookup:
         near_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         caller_limits: CallerLimits | None = None,
+        places_cache: ObservationCache[Geocoded] | None = None,
         margin_seconds: float = 0.0,
     ) -> None:
         self.provider = provider
         self.cache = cache
-        self.limiter = limiter
+        self.budget = budget
         self.metrics = metrics or Metrics()
         self.shared = shared
         self.negative_error_seconds = negative_error_seconds
@@ -106,6 +130,15 @@ class WeatherLookup:
         self._clock = clock
         self._sleep: Callable[[float], None] = time.sleep
         self.caller_limits = caller_limits
+        # Postal code -> place, the first upstream step (geocoding.py). Default: a month, as
+        # GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails. In-process: the shared
+        # Redis state (shared.py) carries the weather entries, not yet the places.
+        month = 30 * 86400.0
+        self.places = Places(
+            provider,
+            places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
+            self._upstream,
+        )
         # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
         # gets the rest (budget.py), never more than the provider's own timeout.
         self.margin_seconds = margin_seconds
@@ -135,20 +168,25 @@ class WeatherLookup:
             data_ttl_seconds=settings.cache_ttl_seconds,
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
-        limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
+        call_budget = build_budget(settings) if settings.provider == "owm" else None
         caller_limits = CallerLimits(
             settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
         )
         return cls(
             provider,
             cache,
-            limiter,
+            call_budget,
             metrics,
             shared=shared,
             negative_error_seconds=settings.negative_cache_error_seconds,
             negative_not_found_seconds=settings.negative_cache_not_found_seconds,
             near_seconds=settings.cache_local_ttl_seconds,
             caller_limits=caller_limits,
+            places_cache=ObservationCache(
+                ttl_seconds=settings.geocode_ttl_seconds,
+                max_entries=settings.cache_max_entries * 10,
+                stale_seconds=2 * settings.geocode_ttl_seconds,
+            ),
             margin_seconds=settings.deadline_margin_seconds,
         )
 
@@ -195,13 +233,22 @@ class WeatherLookup:
                 "serving a stale answer because OpenWeatherMap refused the API key: fix OWM_API_KEY",
                 extra={"postal_code": query.postal_code, "country_code": query.country_code},
             )
+        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        # code that was asked, canonical, and the area the weather is for.
+        location = replace(
+            loaded.value.location,
+            postal_code=query.postal_code,
+            district=query.lookup_code if query.district else "",
+        )
+        observation = replace(loaded.value, location=location)
         return Report(
-            observation=loaded.value,
+            observation=observation,
             units=query.units,
-            temperature=temperatures(loaded.value, query.units),
-            wind=wind(loaded.value, query.units),
+            temperature=temperatures(observation, query.units),
+            wind=wind(observation, query.units),
             cache=result,
             stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
+            precipitation=precipitation(observation, query.units),
         )
 
     # -- the load behind the in-process cache ---------------------------------------------------------
@@ -323,18 +370,51 @@ class WeatherLookup:
         except CallerLimited as exc:
             self.metrics.observe_upstream(source, exc.kind)
             raise
-        if budget.remaining() == 0:
-            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
-            self.metrics.observe_upstream(source, NO_TIME)
-            raise Unavailable("the caller's deadline leaves no time to ask upstream; try again shortly")
-        if self.limiter is not None and not self.limiter.try_acquire():
-            self.metrics.observe_upstream(source, THROTTLED)
-            raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
+        # Then each upstream call (geocoding when the place is not cached, the weather at its coordinates)
+        # needs time left in the caller's deadline and spends the shared budget; upstream waits are cut
+        # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
+        # refusals (no time, budget spent) are not.
         try:
-            observation = self.provider.current_weather(query.postal_code, query.country_code)
+            place = self.places.resolve(query)
+            return self._upstream(lambda: self.provider.weather_at(place))
+        except (BudgetSpent, NoTime):
+            raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
-            self.metrics.observe_upstream(source, exc.kind)
             self._remember(query.place_key, exc)
             raise
+
+    def _upstream(self, call: Callable[[], T]) -> T:
+        """One upstream call: it needs time left, spends the budget (if any) and is counted by outcome."""
+        source = self.provider.source
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no budget) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise NoTime("the caller's deadline leaves no time to ask upstream; try again shortly")
+        if self.budget is not None:
+            decision = self.budget.acquire()
+            self.metrics.observe_budget(decision.scope, decision.allowed)
+            if not decision.allowed:
+                self.metrics.observe_upstream(source, THROTTLED)
+                raise BudgetSpent(
+                    f"the weather service's upstream call budget ({self.budget.limit} OpenWeatherMap calls "
+                    "a minute) is used up; try again in a minute"
+                )
+        try:
+            answer = call()
+        except WeatherError as exc:
+            self.metrics.observe_upstream(source, exc.kind)
+            raise
         self.metrics.observe_upstream(source, "ok")
-        return observation
+        return answer
+
+
+def build_budget(settings: WeatherSettings) -> UpstreamBudget:
+    """OWM_RATE_LIMIT_PER_MINUTE in-process, or the fleet's in Redis (REDIS_URL) with a local fallback."""
+    limit = settings.owm_rate_limit_per_minute
+    if not settings.redis_url:
+        return local_budget(limit)
+    shared = redis_storage(settings.redis_url, settings.redis_password, settings.redis_timeout_seconds)
+    return FleetBudget(
+        MovingWindowBudget(limit, shared, scope=FLEET),
+        local_budget(fallback_limit(limit, settings.owm_rate_limit_replicas), scope=FALLBACK),
+    )

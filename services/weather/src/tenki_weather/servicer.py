@@ -12,7 +12,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
 from .caller_limits import caller_from
 from .interceptor import CallLog
-from .model import CacheResult, Report, Units
+from .model import CacheResult, Condition, Report, Units
 from .service import WeatherLookup
 from .status import is_public, to_grpc_status
 
@@ -58,9 +58,16 @@ def _timestamp(moment: datetime | None) -> Timestamp | None:
     return stamp
 
 
+def _condition(condition: Condition) -> weather_pb2.Condition:
+    return weather_pb2.Condition(
+        id=condition.id, status=condition.status, description=condition.description, icon=condition.icon
+    )
+
+
 def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
     obs = report.observation
     place = obs.location
+    rain_snow = report.precipitation
     return weather_pb2.GetCurrentWeatherResponse(
         location=weather_pb2.Location(
             name=place.name,
@@ -69,28 +76,43 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
             longitude=place.longitude,
             utc_offset_seconds=place.utc_offset_seconds,
             postal_code=place.postal_code,
+            district=place.district,
         ),
-        condition=weather_pb2.Condition(
-            id=obs.condition.id,
-            status=obs.condition.status,
-            description=obs.condition.description,
-            icon=obs.condition.icon,
-        ),
+        condition=_condition(obs.condition),
+        conditions=[_condition(condition) for condition in obs.conditions],
         temperature=weather_pb2.Temperature(
             current=report.temperature.current,
-            feels_like=report.temperature.feels_like,
+            # v0.1's fields keep their meaning for old clients: no feels-like reads as the temperature.
+            feels_like=(
+                report.temperature.current
+                if report.temperature.feels_like is None
+                else report.temperature.feels_like
+            ),
+            reported_feels_like=report.temperature.feels_like,
             min=report.temperature.min,
             max=report.temperature.max,
         ),
         wind=weather_pb2.Wind(
-            speed=report.wind.speed, direction_degrees=report.wind.direction_degrees, gust=report.wind.gust
+            speed=report.wind.speed,
+            direction_degrees=report.wind.direction_degrees,
+            gust=report.wind.gust or 0.0,
+            reported_gust=report.wind.gust,
+        ),
+        precipitation=weather_pb2.Precipitation(
+            rain_1h=rain_snow.rain_1h,
+            rain_3h=rain_snow.rain_3h,
+            snow_1h=rain_snow.snow_1h,
+            snow_3h=rain_snow.snow_3h,
         ),
         humidity_percent=obs.humidity_percent,
         pressure_hpa=obs.pressure_hpa,
         cloudiness_percent=obs.cloudiness_percent,
-        visibility_meters=obs.visibility_meters,
+        visibility_meters=obs.visibility_meters or 0,
+        reported_visibility_meters=obs.visibility_meters,
         sunrise_time=_timestamp(obs.sunrise),
         sunset_time=_timestamp(obs.sunset),
+        no_sunrise=obs.no_sunrise,
+        no_sunset=obs.no_sunset,
         observation_time=_timestamp(obs.observed_at),
         units=UNITS_TO_PROTO[report.units],
         source=obs.source,

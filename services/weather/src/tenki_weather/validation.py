@@ -7,22 +7,18 @@ arbitrary input is one more place to escape.
 
 from __future__ import annotations
 
-import re
-
 import pycountry
 
+from . import postal
 from .errors import FieldViolation, InvalidInput
 from .model import Query, Units
 
 DEFAULT_COUNTRY = "US"
-# ASCII only: \d would also match other scripts' digits, which no postal system uses.
-US_ZIP = re.compile(r"^([0-9]{5})(?:-[0-9]{4})?$")
-# Letters and digits with at most one inner space or hyphen ("SW1A 1AA", "100-0001", "10115").
-POSTAL_CODE = re.compile(r"^[A-Z0-9]+(?:[ -][A-Z0-9]+)?$")
-POSTAL_MIN, POSTAL_MAX = 2, 10
 # Read from pycountry once at import: every request then does a set lookup, not pycountry's search.
 ALPHA_2_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 UNITS_HELP = "use metric, imperial or standard"
+# Longer than any postal code with any spacing: nothing silly is matched against the table.
+MAX_RAW_LENGTH = 20
 
 
 def normalise_country(raw: str) -> str | FieldViolation:
@@ -32,23 +28,25 @@ def normalise_country(raw: str) -> str | FieldViolation:
     return country
 
 
-def normalise_postal_code(raw: str, country: str | None) -> str | FieldViolation:
-    code = raw.strip().upper()
-    if not code:
+def normalise_postal_code(raw: str, country: str | None) -> postal.PostalCode | FieldViolation:
+    """The code by the country's rule (postal.RULES), or the generic shape check for other countries."""
+    if not raw.strip():
         return FieldViolation("postal_code", "is required")
+    if len(raw) > MAX_RAW_LENGTH:
+        return FieldViolation("postal_code", f"is too long for a postal code (at most {MAX_RAW_LENGTH})")
+    code = postal.parse(raw, country or "")
+    if code is not None:
+        return code
+    example = postal.example(country or "")
     if country == "US":
-        match = US_ZIP.match(code)
-        if match is None:
-            return FieldViolation("postal_code", "a US ZIP code is 5 digits, or ZIP+4 like 94040-1234")
-        # OWM knows places by the 5-digit ZIP; the +4 part only narrows down a delivery route.
-        return match.group(1)
-    if not (POSTAL_MIN <= len(code) <= POSTAL_MAX) or not POSTAL_CODE.match(code):
-        return FieldViolation(
-            "postal_code",
-            f"must be {POSTAL_MIN} to {POSTAL_MAX} letters or digits, "
-            "with at most one space or hyphen inside",
-        )
-    return code
+        return FieldViolation("postal_code", "a US ZIP code is 5 digits, or ZIP+4 like 94040-1234")
+    if example is not None:
+        return FieldViolation("postal_code", f"is not a postal code of {country}; they look like {example}")
+    return FieldViolation(
+        "postal_code",
+        f"must be {postal.GENERIC_MIN} to {postal.GENERIC_MAX} letters or digits, "
+        "with at most one space or hyphen inside",
+    )
 
 
 def normalise_units(raw: Units | str | None) -> Units | FieldViolation:
@@ -74,5 +72,12 @@ def validate(postal_code: str, country_code: str = "", units: Units | str | None
     violations = [v for v in (code, country, unit_system) if isinstance(v, FieldViolation)]
     if violations:
         raise InvalidInput(violations)
-    assert isinstance(code, str) and isinstance(country, str) and isinstance(unit_system, Units)
-    return Query(postal_code=code, country_code=country, units=unit_system)
+    assert isinstance(code, postal.PostalCode) and isinstance(country, str)
+    assert isinstance(unit_system, Units)
+    return Query(
+        postal_code=code.canonical,
+        country_code=country,
+        units=unit_system,
+        lookup_code=code.query,
+        district=code.district,
+    )

@@ -1,0 +1,61 @@
+"""Postal code -> place: the first step of every lookup, shared by current weather (and the forecast).
+
+Postal codes do not move, so a geocoder's answer is kept for GEOCODE_TTL_SECONDS (30 days by default),
+keyed by the code in the geocoder's form (postal.py: "SW1A 1AA" and "sw1a1aa" are one key, "SW1A"),
+and an unknown code is remembered as unknown for as long: asking again costs no upstream call. Each
+geocoding call is an upstream call like any other and spends the same budget (the `upstream` wrapper
+WeatherLookup passes in).
+
+The cache is in-process (cache.ObservationCache): a shared Redis store is not on main yet (issue 13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
+
+from .cache import ObservationCache
+from .errors import NotFound
+from .model import Place, Query
+
+T = TypeVar("T")
+Upstream = Callable[[Callable[[], T]], T]
+
+
+class Geocoder(Protocol):
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        """The place of a code in the geocoder's form, or None when the geocoder does not know it."""
+        ...  # pragma: no cover (a Protocol has no body)
+
+
+@dataclass(frozen=True)
+class Geocoded:
+    """A cached geocoder answer; `place` None is a code the geocoder does not know."""
+
+    place: Place | None
+
+
+class Places:
+    def __init__(
+        self, geocoder: Geocoder, cache: ObservationCache[Geocoded], upstream: Callable[..., object]
+    ) -> None:
+        self._geocoder = geocoder
+        self.cache = cache
+        self._upstream = upstream
+
+    def resolve(self, query: Query) -> Place:
+        """The place of a validated query; NotFound for a code the geocoder does not know."""
+        geocoded, _ = self.cache.get(query.place_key, lambda: self._geocode(query))
+        if geocoded.place is None:
+            raise NotFound.place(query.postal_code, query.country_code)
+        return geocoded.place
+
+    def _geocode(self, query: Query) -> Geocoded:
+        code, country = query.place_key
+        place = self._upstream(lambda: self._geocoder.geocode(code, country))
+        if place is None:
+            return Geocoded(None)
+        assert isinstance(place, Place)
+        # An empty country in the answer: the one that was asked for.
+        return Geocoded(replace(place, country_code=(place.country_code or country).upper()))
