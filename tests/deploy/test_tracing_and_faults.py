@@ -87,3 +87,14 @@ def test_the_schema_rejects_a_fault_rate_above_one_and_an_unknown_sampler() -> N
                 ["--set", "weather.faults.errorCode=OK"]):
         result = helm("template", RELEASE, "charts/tenki", *bad, check=False)
         assert result.returncode != 0 and "schema" in result.stderr, bad
+
+
+def test_restricted_egress_keeps_the_metrics_ingress_and_reaches_the_charts_redis() -> None:
+    objects = render("--set", "networkPolicy.egress.enabled=true", "--set", "redis.enabled=true")
+    for component in ("weather", "frontend"):
+        ingress = named(objects, "NetworkPolicy", f"{RELEASE}-{component}")["spec"]["ingress"]
+        metrics = [rule for rule in ingress if {p["port"] for p in rule["ports"]} == {"metrics"}]
+        assert len(metrics) == 1 and "namespaceSelector" in metrics[0]["from"][0], component
+    egress = named(objects, "NetworkPolicy", f"{RELEASE}-weather")["spec"]["egress"]
+    redis = next(rule for rule in egress if {p["port"] for p in rule["ports"]} == {6379})
+    assert redis["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "redis"
