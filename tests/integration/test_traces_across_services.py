@@ -90,12 +90,17 @@ def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span
 def test_one_page_view_is_one_trace_frontend_grpc_weather_owm(traced: TracedStack) -> None:
     page = traced.get("/weather", params={"zip": "10001", "country": "us"})
     assert page.status_code == 200
-    spans = traced.trace_of(page, expected=4)
+    spans = traced.trace_of(page, expected=5)
 
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
     weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather")
-    upstream = one(spans, "tenki-weather", "SPAN_KIND_CLIENT")
+    # A new code is two upstream requests (issue 14): geocoding, then the weather at the place.
+    calls = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
+    assert len(calls) == 2, [s.attributes.get("http.url") for s in calls]
+    (geocode,) = [s for s in calls if "/data/2.5/weather" not in s.attributes["http.url"]]
+    (upstream,) = [s for s in calls if "/data/2.5/weather" in s.attributes["http.url"]]
+    assert geocode.parent_span_id == weather.span_id and geocode.end_ns <= upstream.start_ns + 5_000_000
     assert server.parent_span_id == ""  # the browser sent no traceparent: the frontend starts the trace
     assert client.parent_span_id == server.span_id
     assert weather.parent_span_id == client.span_id
