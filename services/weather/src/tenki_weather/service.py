@@ -1,6 +1,9 @@
-"""The lookup of the current weather: validate, then cache (single flight, stale-if-error), then the
-provider in two upstream steps: geocoding (geocoding.Places, cached for a month) and the weather at the
-place's coordinates.
+"""The lookups of the current weather and the forecast: validate, then cache (single flight,
+stale-if-error), then the provider in two upstream steps: geocoding (geocoding.Places, cached for a
+month, shared by both) and the weather or forecast at the place's coordinates.
+
+Both lookups go through one path (`_lookup`): the same validation, cache machinery, upstream budget
+and metrics; only the cache (and its TTL) and the provider call differ.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 """
@@ -16,13 +19,25 @@ from .config import WeatherSettings
 from .errors import RateLimited, WeatherError
 from .geocoding import Geocoded, Places
 from .metrics import THROTTLED, Metrics
-from .model import Observation, Query, Report, Units
+from .forecast import days, slot_in
+from .model import (
+    CacheResult,
+    Forecast,
+    ForecastReport,
+    Location,
+    Observation,
+    Place,
+    Query,
+    Report,
+    Units,
+)
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
 from .units import precipitation, temperatures, wind
 from .validation import validate
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class WeatherLookup:
@@ -35,11 +50,16 @@ class WeatherLookup:
         limiter: TokenBucket | None = None,
         metrics: Metrics | None = None,
         places_cache: ObservationCache[Geocoded] | None = None,
+        forecast_cache: ObservationCache[Forecast] | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.limiter = limiter
         self.metrics = metrics or Metrics()
+        # Default: FORECAST_CACHE_TTL_SECONDS' 30 minutes, stale for an hour like the current weather.
+        self.forecasts = forecast_cache or ObservationCache(
+            ttl_seconds=1800.0, max_entries=10_000, stale_seconds=3600.0
+        )
         # Default: a month, as GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails.
         month = 30 * 86400.0
         self.places = Places(
@@ -63,23 +83,21 @@ class WeatherLookup:
             max_entries=settings.cache_max_entries * 10,
             stale_seconds=2 * settings.geocode_ttl_seconds,
         )
-        return cls(provider, cache, limiter, metrics, places_cache)
+        forecast_cache: ObservationCache[Forecast] = ObservationCache(
+            ttl_seconds=settings.forecast_cache_ttl_seconds,
+            max_entries=settings.cache_max_entries,
+            stale_seconds=settings.stale_if_error_seconds,
+        )
+        return cls(provider, cache, limiter, metrics, places_cache, forecast_cache)
 
     def current_weather(
         self, postal_code: str, country_code: str = "", units: Units | str | None = None
     ) -> Report:
         """The current weather for a raw question; raises errors.WeatherError subclasses."""
-        query = validate(postal_code, country_code, units)
-        observation, result = self.cache.get(query.place_key, lambda: self._fetch(query))
-        self.metrics.observe_cache(result)
-        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
-        # code that was asked, canonical, and the area the weather is for.
-        location = replace(
-            observation.location,
-            postal_code=query.postal_code,
-            district=query.lookup_code if query.district else "",
+        query, observation, result = self._lookup(
+            self.cache, postal_code, country_code, units, self.provider.weather_at
         )
-        observation = replace(observation, location=location)
+        observation = replace(observation, location=self._asked(query, observation.location))
         return Report(
             observation=observation,
             units=query.units,
@@ -89,9 +107,48 @@ class WeatherLookup:
             precipitation=precipitation(observation, query.units),
         )
 
-    def _fetch(self, query: Query) -> Observation:
-        place = self.places.resolve(query)
-        return self._upstream(lambda: self.provider.weather_at(place))
+    def forecast(
+        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+    ) -> ForecastReport:
+        """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses."""
+        query, forecast, result = self._lookup(
+            self.forecasts, postal_code, country_code, units, self.provider.forecast_at
+        )
+        forecast = replace(forecast, location=self._asked(query, forecast.location))
+        return ForecastReport(
+            forecast=forecast,
+            units=query.units,
+            slots=tuple(slot_in(slot, query.units) for slot in forecast.slots),
+            days=days(forecast, query.units),
+            cache=result,
+        )
+
+    def _lookup(
+        self,
+        cache: ObservationCache[V],
+        postal_code: str,
+        country_code: str,
+        units: Units | str | None,
+        fetch: Callable[[Place], V],
+    ) -> tuple[Query, V, CacheResult]:
+        """Validate, then the place's cache entry: on a miss, geocode (shared) and one upstream call."""
+        query = validate(postal_code, country_code, units)
+
+        def upstream() -> V:
+            place = self.places.resolve(query)
+            return self._upstream(lambda: fetch(place))
+
+        value, result = cache.get(query.place_key, upstream)
+        self.metrics.observe_cache(result)
+        return query, value, result
+
+    @staticmethod
+    def _asked(query: Query, location: Location) -> Location:
+        """The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        code that was asked, canonical, and the area the weather is for."""
+        return replace(
+            location, postal_code=query.postal_code, district=query.lookup_code if query.district else ""
+        )
 
     def _upstream(self, call: Callable[[], T]) -> T:
         """One upstream call: it spends the budget (when there is one) and is counted by outcome."""
