@@ -82,7 +82,7 @@ test-unit: $(SYNCED) ## Unit tests (no network, no sleeps)
 	$(PYTEST) tests/unit --cov --cov-append --cov-report=
 
 .PHONY: test-integration
-test-integration: $(SYNCED) ## Integration tests: real servers on 127.0.0.1, the OWM stand-in behind them
+test-integration: $(SYNCED) redis ## Integration tests: real servers on 127.0.0.1, the OWM stand-in behind them
 	$(PYTEST) tests/integration --cov --cov-append --cov-report=
 
 .PHONY: test-web
@@ -92,6 +92,10 @@ test-web: $(SYNCED) chromium ## Browser tests: selenium + headless Chromium agai
 .PHONY: chromium
 chromium: ## Install Debian's chromium and chromium-driver when missing
 	@scripts/apt-ensure.sh chromium=chromium chromedriver=chromium-driver
+
+.PHONY: redis
+redis: ## Install Debian's redis-server when missing (integration tests start their own on 127.0.0.1)
+	@scripts/apt-ensure.sh redis-server=redis-server
 
 .PHONY: test-reliability
 test-reliability: $(SYNCED) helm ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov

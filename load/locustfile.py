@@ -9,12 +9,21 @@ Extra options (also read from the environment, as `make load` sets them):
   --slo-p95-ms          the bound of the 95th percentile, in ms        (LOAD_P95_MS, 1000)
   --slo-max-fail-ratio  the highest acceptable share of failures       (LOAD_MAX_FAIL_RATIO, 0.01)
 
+Each simulated user is its own client, as real people are: HTTP users send the address a proxy would
+write for them (X-Forwarded-For; the local stack of `make load` trusts one hop, TRUSTED_PROXY_HOPS=1, as
+the chart does behind its Gateway) and gRPC users name themselves (x-client-id), so the per-client
+limits (README "Fairness") count each user alone. Through a real Gateway the proxy's own entry wins, so
+every user is the one load machine: raise the limits for such a run. `AbusiveUser` (not in the default
+mix; `make load-abuse`) is a script asking for a new code twice a second: its 429s are its right answer,
+and the others must keep their SLO.
+
 Deliberately invalid inputs are part of the mix; their correct answer is 400 (INVALID_ARGUMENT
 over gRPC), so such an answer counts as a success and anything else as a failure.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import re
@@ -57,6 +66,15 @@ GRPC_UNITS = {
     "metric": weather_pb2.UNITS_METRIC,
     "imperial": weather_pb2.UNITS_IMPERIAL,
 }
+# One simulated client address per user, from the benchmarking range 198.18.0.0/15 (RFC 2544).
+_client_numbers = itertools.count(1)
+
+
+def client_address() -> str:
+    number = next(_client_numbers)
+    return f"198.18.{number // 250 % 256}.{number % 250 + 1}"
+
+
 # Same-origin assets a browser fetches for a page (stylesheets, icons, scripts).
 ASSET = re.compile(r"""(?:href|src)="(/static/[^"?#]+)""")
 
@@ -124,7 +142,18 @@ def _check_http(response: Any, lookup: Lookup, expect_json: bool) -> None:
     response.success()
 
 
-class WebsiteUser(FastHttpUser):
+class ClientUser(FastHttpUser):
+    """An HTTP user that is a client of its own: the address a proxy would write for it, in every request."""
+
+    abstract = True
+
+    def __init__(self, environment: Environment) -> None:
+        # FastHttpUser builds its session from default_headers.
+        self.default_headers = {"X-Forwarded-For": client_address()}
+        super().__init__(environment)
+
+
+class WebsiteUser(ClientUser):
     """A person in a browser: opens the home page, looks up a place, sometimes switches units."""
 
     weight = 3
@@ -180,7 +209,7 @@ class WebsiteUser(FastHttpUser):
         self._weather_page()
 
 
-class ApiUser(FastHttpUser):
+class ApiUser(ClientUser):
     """A program (a widget, a home dashboard) polling the JSON API."""
 
     weight = 1
@@ -215,6 +244,8 @@ class GrpcUser(User):
         if not addr:
             raise LocustError("GrpcUser needs the weather service's address: --grpc-addr / LOAD_GRPC_ADDR")
         self.rng = random.Random()
+        # A caller of its own for the weather service's per-caller limits (GRPC_RATE_LIMIT_UPSTREAM).
+        self.metadata = (("x-client-id", f"load-{next(_client_numbers)}"),)
         self.channel = grpc.insecure_channel(addr)
         self.stub = weather_pb2_grpc.WeatherServiceStub(self.channel)
 
@@ -232,7 +263,7 @@ class GrpcUser(User):
         length = 0
         started = time.perf_counter()
         try:
-            reply = self.stub.GetCurrentWeather(request, timeout=5)
+            reply = self.stub.GetCurrentWeather(request, timeout=5, metadata=self.metadata)
             code = grpc.StatusCode.OK
             length = reply.ByteSize()
         except grpc.RpcError as error:
@@ -250,3 +281,31 @@ class GrpcUser(User):
             exception=exception,
             context={},
         )
+
+
+class AbusiveUser(ClientUser):
+    """A script asking the JSON API for a never-asked code twice a second, from one address.
+
+    Its right answer is 200 (or 404) until its upstream limit, then 429 with Retry-After; anything else
+    (a 5xx above all) is a failure. One of them per run (`fixed_count`), in `make load-abuse`.
+    """
+
+    fixed_count = 1
+    wait_time = between(0.4, 0.6)
+
+    def on_start(self) -> None:
+        self.codes = itertools.count(10000)
+
+    @tag("abuse")
+    @task
+    def new_code(self) -> None:
+        code = f"{next(self.codes) % 90000 + 10000:05d}"
+        with self.client.get(
+            f"/api/v1/weather?zip={code}&country=us", name="/api/v1/weather [abuse]", catch_response=True
+        ) as response:
+            if response.status_code == 429 and response.headers.get("Retry-After"):
+                response.success()
+            elif response.status_code in (200, 404):
+                response.success()
+            else:
+                response.failure(f"abusive client: HTTP {response.status_code}")

@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LOCUSTFILE = HERE / "locustfile.py"
 USER_CLASSES = ("WebsiteUser", "ApiUser", "GrpcUser")
+# Not in the default mix: `make load-abuse` adds it.
+EXTRA_CLASSES = ("AbusiveUser",)
 
 
 @contextlib.contextmanager
@@ -34,7 +36,10 @@ def target(host: str, grpc_addr: str, log_dir: Path) -> Iterator[tuple[str, str]
 
     # The services' JSON logs go to files: their lines would drown Locust's summary.
     print(f"load: starting a local stack (demo data) on free ports; logs in {log_dir}", flush=True)
-    with tenki_stack.LocalStack(weather_env={"WEATHER_PROVIDER": "demo"}, log_dir=log_dir) as local:
+    # One trusted proxy hop, as behind the chart's Gateway: each Locust user's X-Forwarded-For entry is
+    # its own client address, so the per-client limits count each simulated person alone.
+    frontend_env = {"TRUSTED_PROXY_HOPS": "1"}
+    with tenki_stack.LocalStack({"WEATHER_PROVIDER": "demo"}, frontend_env, log_dir=log_dir) as local:
         print(f"load: local stack up: {local.url} (gRPC {local.weather_addr})", flush=True)
         yield local.url.rstrip("/"), local.weather_addr
     print("load: local stack stopped", flush=True)
@@ -91,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     classes = args.classes.split()
-    unknown = sorted(set(classes) - set(USER_CLASSES))
+    unknown = sorted(set(classes) - set(USER_CLASSES) - set(EXTRA_CLASSES))
     if unknown:
-        parser.error(f"unknown user classes {unknown}; choose from {', '.join(USER_CLASSES)}")
+        parser.error(f"unknown user classes {unknown}; choose from {', '.join(USER_CLASSES + EXTRA_CLASSES)}")
     Path(args.out).mkdir(parents=True, exist_ok=True)
 
     with target(args.host, args.grpc_addr, Path(args.out) / f"{args.name}-logs") as (host, grpc_addr):

@@ -24,6 +24,10 @@ load: $(SYNCED) ## Locust load test, headless; fails on >1% errors or p95 > LOAD
 load-smoke: $(SYNCED) ## A 20-second load run against a local stack (CI), same SLO gate
 	$(LOAD_RUN) --host "" --users 10 --run-time 20s --name smoke
 
+.PHONY: load-abuse
+load-abuse: $(SYNCED) ## load-smoke plus one abusive script (a new code twice a second): the others keep the SLO
+	$(LOAD_RUN) --host "" --users 11 --run-time 20s --name abuse --classes "$(LOAD_CLASSES) AbusiveUser"
+
 # The bench's settings (BENCH_ROUNDS, BENCH_SECONDS, ...) have their defaults in one place,
 # load/tenki_bench/settings.py, beside the code that uses them and that also runs without make. So none is
 # defined here: one set on make's command line or in the environment reaches the bench through the

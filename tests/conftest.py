@@ -11,7 +11,7 @@ import pytest
 
 # Shared fixtures live in tests/support; `pythonpath` in setup.cfg puts tests/ and scripts/ (for tenki_stack)
 # on sys.path.
-pytest_plugins = ["support.owm_fixtures", "support.stack_fixtures"]
+pytest_plugins = ["support.owm_fixtures", "support.stack_fixtures", "support.redis_server"]
 
 SUITES = ("unit", "integration", "web", "deploy", "cluster", "reliability", "acceptance")
 TESTS_DIR = Path(__file__).parent

@@ -142,7 +142,7 @@ class Examples:
 def weather_server() -> Iterator[WeatherServer]:
     """A real weather server (demo provider) in this process, on a free port, no metrics listener."""
     env = {"WEATHER_PROVIDER": "demo", "WEATHER_HOST": "127.0.0.1", "WEATHER_PORT": "0", "METRICS_PORT": "0"}
-    server = WeatherServer(WeatherSettings.from_env(env))
+    server = WeatherServer(WeatherSettings.from_env({**drills.UNLIMITED, **env}))
     server.start()
     yield server
     server.stop(grace=2)
@@ -152,7 +152,7 @@ def weather_server() -> Iterator[WeatherServer]:
 def flask_client(weather_server: WeatherServer) -> Iterator[FlaskClient]:
     """The frontend app, configured as gunicorn would, talking over a real channel to the server above."""
     env = {"WEATHER_ADDR": weather_server.address, "WEATHER_DEADLINE_SECONDS": "5", "LOG_LEVEL": "WARNING"}
-    app = create_app(FrontendSettings.from_env(env))
+    app = create_app(FrontendSettings.from_env({**drills.UNLIMITED, **env}))
     with app.test_client() as client:
         yield client
 

@@ -38,7 +38,7 @@ def test_weather_outage_under_load(drill_report: Callable[[str, dict[str, Any]],
         services = {"weather": start_weather(weather_env, port=weather_port, metrics_port=metrics_port)}
         exits.callback(lambda: services["weather"].stop())
         frontend = start_frontend(
-            {"WEATHER_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}, port=free_port(),
+            {**drills.UNLIMITED, "WEATHER_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}, port=free_port(),
             weather_addr=services["weather"].addr,
         )
         exits.callback(frontend.stop)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -152,3 +153,25 @@ def test_on_a_phone_the_weather_comes_first_and_nothing_overflows(browser: WebDr
         search = browser.find_element(By.ID, "zip").location["y"]
         # A phone shows the answer at the top; a wide screen has room for the search bar above it.
         assert (place < search) if width < 500 else (search < place), width
+
+
+def test_rain_and_several_conditions_fit_a_phone_and_a_wide_screen(
+    browser: WebDriver, base_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The demo's London is wet: three conditions and the rain of the last hour and 3 hours.
+    shots = tmp_path_factory.mktemp("rain-pages")
+    for width in (390, 1280):
+        browser.set_window_size(width, 844)
+        browser.get(base_url + "/weather?zip=sw1a1aa&country=gb&units=metric")
+        assert "SW1A 1AA · weather for London, district SW1A" in browser.find_element(By.ID, "place-sub").text
+        assert browser.find_element(By.ID, "conditions").text.startswith("Also ")
+        lines = browser.find_element(By.ID, "precipitation").text.splitlines()
+        assert any(line.startswith("Rain ") and line.endswith("in the last hour") for line in lines), lines
+        for element in ("conditions", "precipitation", "place-sub"):
+            assert browser.find_element(By.ID, element).is_displayed()
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the rainy page at {width} px is {overflow} px too wide"
+        browser.save_screenshot(str(shots / f"london-rain-{width}.png"))
+    print(f"screenshots in {shots}")

@@ -160,6 +160,12 @@ topologySpreadConstraints:
 {{- printf "%s.%s.svc:%d" (include "tenki.componentName" (dict "root" . "component" "weather")) .Release.Namespace (int .Values.weather.grpcPort) }}
 {{- end }}
 
+{{/* TRUSTED_PROXY_HOPS: the value set, or (-1) one hop behind the chart's Gateway route or Ingress, else 0. */}}
+{{- define "tenki.trustedProxyHops" -}}
+{{- $hops := int .Values.frontend.rateLimit.trustedProxyHops -}}
+{{- if ge $hops 0 }}{{ $hops }}{{ else if or .Values.httpRoute.enabled .Values.ingress.enabled }}1{{ else }}0{{ end }}
+{{- end }}
+
 {{/* The name of the Secret holding the OWM key, or "" in demo mode. */}}
 {{- define "tenki.owmSecretName" -}}
 {{- if .Values.owm.existingSecret }}

@@ -116,7 +116,8 @@ def test_metrics_count_rpcs_cache_and_upstream(start_server: StartServer) -> Non
     assert 'tenki_weather_cache_lookups_total{result="hit"} 1.0' in text
     assert 'tenki_weather_cache_lookups_total{result="miss"} 1.0' in text
     assert 'tenki_weather_cache_lookups_total{result="stale"} 0.0' in text
-    assert 'tenki_weather_upstream_calls_total{outcome="ok",provider="demo"} 1.0' in text
+    # One geocoding call and one weather call.
+    assert 'tenki_weather_upstream_calls_total{outcome="ok",provider="demo"} 2.0' in text
 
 
 def test_a_busy_port_fails_loudly(demo_client: Client, start_server: StartServer) -> None:

@@ -37,7 +37,9 @@ def test_empty_values_mean_the_default() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [("FRONTEND_PORT", "http"), ("FRONTEND_PORT", "70000"), ("WEATHER_DEADLINE_SECONDS", "0"),
-     ("GUNICORN_WORKERS", "0"), ("GUNICORN_THREADS", "-1"), ("LOG_LEVEL", "chatty")],
+     ("GUNICORN_WORKERS", "0"), ("GUNICORN_THREADS", "-1"), ("LOG_LEVEL", "chatty"),
+     ("RATE_LIMIT_DEFAULT", "many"), ("RATE_LIMIT_UPSTREAM", "5 per fortnight"),
+     ("TRUSTED_PROXY_HOPS", "-1")],
 )
 def test_a_bad_value_is_a_config_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
@@ -48,7 +50,8 @@ def test_env_var_names_are_the_documented_ones() -> None:
     assert env_var_names() == {
         "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "WEATHER_DEADLINE_SECONDS",
         "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL",
-        "SHUTDOWN_DRAIN_SECONDS",
+        "SHUTDOWN_DRAIN_SECONDS", "RATE_LIMIT_DEFAULT", "RATE_LIMIT_UPSTREAM", "TRUSTED_PROXY_HOPS",
+        "REDIS_URL", "REDIS_PASSWORD",
     }
 
 

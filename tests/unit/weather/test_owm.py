@@ -281,3 +281,9 @@ def test_an_answer_without_a_temperature_is_unavailable(standin: OwmStandIn) -> 
     standin.set_body("full", drop=("main",))
     with pytest.raises(Unavailable, match="cannot read"):
         provider_for(standin).weather_at(KNOWN)
+
+
+def test_the_weather_and_geocoding_clients_keep_their_own_schemes(standin: OwmStandIn) -> None:
+    # PyOWM's default config is one shared dict: an https geocoder must not turn the weather to https.
+    provider = OwmProvider(KEY, standin.base_url, 5, geo_base_url="https://api.openweathermap.org/geo/1.0")
+    assert provider.weather_at(KNOWN).location.name == "Mountain View"

@@ -16,20 +16,33 @@ class Units(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNITS_METRIC: _ClassVar[Units]
     UNITS_IMPERIAL: _ClassVar[Units]
     UNITS_STANDARD: _ClassVar[Units]
+
+class CacheStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CACHE_STATUS_UNSPECIFIED: _ClassVar[CacheStatus]
+    CACHE_STATUS_HIT: _ClassVar[CacheStatus]
+    CACHE_STATUS_MISS: _ClassVar[CacheStatus]
+    CACHE_STATUS_STALE: _ClassVar[CacheStatus]
 UNITS_UNSPECIFIED: Units
 UNITS_METRIC: Units
 UNITS_IMPERIAL: Units
 UNITS_STANDARD: Units
+CACHE_STATUS_UNSPECIFIED: CacheStatus
+CACHE_STATUS_HIT: CacheStatus
+CACHE_STATUS_MISS: CacheStatus
+CACHE_STATUS_STALE: CacheStatus
 
 class GetCurrentWeatherRequest(_message.Message):
-    __slots__ = ("postal_code", "country_code", "units")
+    __slots__ = ("postal_code", "country_code", "units", "cache_only")
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_ONLY_FIELD_NUMBER: _ClassVar[int]
     postal_code: str
     country_code: str
     units: Units
-    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ...) -> None: ...
+    cache_only: bool
+    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ..., cache_only: _Optional[bool] = ...) -> None: ...
 
 class Location(_message.Message):
     __slots__ = ("name", "country_code", "latitude", "longitude", "utc_offset_seconds", "postal_code", "district")
@@ -100,7 +113,7 @@ class Precipitation(_message.Message):
     def __init__(self, rain_1h: _Optional[float] = ..., rain_3h: _Optional[float] = ..., snow_1h: _Optional[float] = ..., snow_3h: _Optional[float] = ...) -> None: ...
 
 class GetCurrentWeatherResponse(_message.Message):
-    __slots__ = ("location", "condition", "temperature", "wind", "humidity_percent", "pressure_hpa", "cloudiness_percent", "visibility_meters", "sunrise_time", "sunset_time", "observation_time", "units", "source", "fetch_time", "stale", "conditions", "precipitation", "reported_visibility_meters", "no_sunrise", "no_sunset")
+    __slots__ = ("location", "condition", "temperature", "wind", "humidity_percent", "pressure_hpa", "cloudiness_percent", "visibility_meters", "sunrise_time", "sunset_time", "observation_time", "units", "source", "fetch_time", "stale", "cache", "conditions", "precipitation", "reported_visibility_meters", "no_sunrise", "no_sunset")
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +129,7 @@ class GetCurrentWeatherResponse(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     FETCH_TIME_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     PRECIPITATION_FIELD_NUMBER: _ClassVar[int]
     REPORTED_VISIBILITY_METERS_FIELD_NUMBER: _ClassVar[int]
@@ -136,22 +150,25 @@ class GetCurrentWeatherResponse(_message.Message):
     source: str
     fetch_time: _timestamp_pb2.Timestamp
     stale: bool
+    cache: CacheStatus
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
     precipitation: Precipitation
     reported_visibility_meters: int
     no_sunrise: bool
     no_sunset: bool
-    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., precipitation: _Optional[_Union[Precipitation, _Mapping]] = ..., reported_visibility_meters: _Optional[int] = ..., no_sunrise: _Optional[bool] = ..., no_sunset: _Optional[bool] = ...) -> None: ...
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., precipitation: _Optional[_Union[Precipitation, _Mapping]] = ..., reported_visibility_meters: _Optional[int] = ..., no_sunrise: _Optional[bool] = ..., no_sunset: _Optional[bool] = ...) -> None: ...
 
 class GetForecastRequest(_message.Message):
-    __slots__ = ("postal_code", "country_code", "units")
+    __slots__ = ("postal_code", "country_code", "units", "cache_only")
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_ONLY_FIELD_NUMBER: _ClassVar[int]
     postal_code: str
     country_code: str
     units: Units
-    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ...) -> None: ...
+    cache_only: bool
+    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ..., cache_only: _Optional[bool] = ...) -> None: ...
 
 class ForecastSlot(_message.Message):
     __slots__ = ("start_time", "temperature", "feels_like", "conditions", "precipitation_probability_percent", "rain", "snow", "wind", "humidity_percent")
@@ -196,7 +213,7 @@ class ForecastDay(_message.Message):
     def __init__(self, date: _Optional[str] = ..., min_temperature: _Optional[float] = ..., max_temperature: _Optional[float] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., max_precipitation_probability_percent: _Optional[int] = ..., total_rain: _Optional[float] = ..., total_snow: _Optional[float] = ..., slot_count: _Optional[int] = ...) -> None: ...
 
 class GetForecastResponse(_message.Message):
-    __slots__ = ("location", "slots", "days", "units", "source", "fetch_time", "stale")
+    __slots__ = ("location", "slots", "days", "units", "source", "fetch_time", "stale", "cache")
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +221,7 @@ class GetForecastResponse(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     FETCH_TIME_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     location: Location
     slots: _containers.RepeatedCompositeFieldContainer[ForecastSlot]
     days: _containers.RepeatedCompositeFieldContainer[ForecastDay]
@@ -211,4 +229,5 @@ class GetForecastResponse(_message.Message):
     source: str
     fetch_time: _timestamp_pb2.Timestamp
     stale: bool
-    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., slots: _Optional[_Iterable[_Union[ForecastSlot, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[ForecastDay, _Mapping]]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ...) -> None: ...
+    cache: CacheStatus
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., slots: _Optional[_Iterable[_Union[ForecastSlot, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[ForecastDay, _Mapping]]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ...) -> None: ...

@@ -7,7 +7,8 @@ Errors are standard gRPC status codes with a plain human message:
   INVALID_ARGUMENT    bad postal code, country or units (details: google.rpc.BadRequest)
   NOT_FOUND           the postal code is not known upstream
   UNAVAILABLE         upstream timed out, answered 5xx or could not be reached
-  RESOURCE_EXHAUSTED  upstream rate limit (HTTP 429) or tenki's own upstream budget
+  RESOURCE_EXHAUSTED  upstream rate limit (HTTP 429), tenki's own upstream budget, or this caller's
+                      own limit on lookups that miss the cache (the message says which)
   FAILED_PRECONDITION the upstream API key is missing, wrong or not entitled
   INTERNAL            anything else (the detail is only in the server's log)
 """

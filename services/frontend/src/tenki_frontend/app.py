@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import access_log, api, errors, health, metrics, presenters, request_id, security, views, weather
+from . import access_log, api, errors, health, limiting, metrics, presenters, proxies, request_id
+from . import security, views, weather
 from . import logging as json_logging
 from .config import FrontendSettings
 from .weather_client import WeatherClient
@@ -38,6 +39,8 @@ def create_app(
     # Order matters: request_id's before_request runs first, so every later hook and log line has the id.
     request_id.init_app(app)
     security.init_app(app)
+    proxies.init_app(app, settings.trusted_proxy_hops)
+    limiting.init_app(app, settings)
     access_log.init_app(app)
     errors.init_app(app)
 

@@ -10,7 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -41,6 +42,24 @@ class FrontendSettings(BaseSettings):
     # stop sending before the listener closes (the weather service's variable of the same name and meaning).
     shutdown_drain_seconds: float = Field(1.0, alias="SHUTDOWN_DRAIN_SECONDS", ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    # Fairness (limiting.py), per client, in Flask-Limiter's notation ("120/minute", "20/minute;200/hour"):
+    # every request (pages, API; not probes, /metrics, static files), and lookups that miss the cache.
+    rate_limit_default: str = Field("120/minute", alias="RATE_LIMIT_DEFAULT", min_length=1)
+    rate_limit_upstream: str = Field("20/minute", alias="RATE_LIMIT_UPSTREAM", min_length=1)
+    # Proxies in front of the frontend (Gateway, Ingress) whose X-Forwarded-For entry is trusted (proxies.py).
+    trusted_proxy_hops: int = Field(0, alias="TRUSTED_PROXY_HOPS", ge=0, le=10)
+    # Shared rate-limit counters (redis://, rediss://, unix://); empty: each process counts alone.
+    redis_url: str = Field("", alias="REDIS_URL")
+    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
+
+    @field_validator("rate_limit_default", "rate_limit_upstream")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be a rate limit such as 120/minute or 20/minute;200/hour") from None
+        return value
 
     @field_validator("*", mode="before")
     @classmethod

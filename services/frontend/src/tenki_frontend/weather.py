@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from tenki.weather.v1 import weather_pb2
 
-from . import errors, request_id
+from . import errors, limiting, request_id
 from .config import FrontendSettings
 from .validation import Parsed
 from .weather_client import WeatherClient
@@ -55,7 +55,14 @@ def fetch_weather(parsed: Parsed) -> weather_pb2.GetCurrentWeatherResponse:
     """The weather for a parsed question; FrontendError for bad input or the service's error status."""
     if parsed.query is None:
         raise errors.invalid_input(parsed.errors)
+    question = parsed.query.to_request()
+
+    def ask(cache_only: bool) -> weather_pb2.GetCurrentWeatherResponse:
+        question.cache_only = cache_only
+        return get_client().get_current_weather(question, request_id.current())
+
     try:
-        return get_client().get_current_weather(parsed.query.to_request(), request_id.current())
+        # The client's limit on lookups that miss the cache (limiting.py) wraps the call.
+        return limiting.upstream_limited(ask)
     except grpc.RpcError as exc:
         raise errors.from_rpc_error(exc) from None

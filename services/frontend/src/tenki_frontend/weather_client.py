@@ -27,6 +27,9 @@ from . import metrics
 SERVICE_NAME = "tenki.weather.v1.WeatherService"
 GET_CURRENT_WEATHER = f"/{SERVICE_NAME}/GetCurrentWeather"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+# Who calls: the weather service exempts this id from its per-caller limits (GRPC_RATE_LIMIT_EXEMPT),
+# since the frontend enforces its own per-person limits (limiting.py).
+CLIENT_ID = "tenki-frontend"
 
 # gRPC's retry policy (https://github.com/grpc/proposal/blob/master/A6-client-retries.md): UNAVAILABLE
 # means the call never reached a server or the server was shutting down, so a retry is safe for this
@@ -142,7 +145,8 @@ class WeatherClient:
         start = time.perf_counter()
         code = "OK"
         try:
-            return rpc(request, timeout=self.deadline, metadata=(("x-request-id", request_id),))
+            metadata = (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
+            return rpc(request, timeout=self.deadline, metadata=metadata)
         except grpc.RpcError as exc:
             code = _code_name(exc)
             raise

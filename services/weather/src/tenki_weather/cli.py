@@ -48,6 +48,8 @@ environment variables (defaults in brackets):
   GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
+  GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
+  GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
   WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
   WEATHER_MAX_WORKERS        gRPC worker threads [16]
   METRICS_PORT               Prometheus /metrics port; 0 = off [9090]

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -54,6 +55,11 @@ class WeatherSettings(BaseSettings):
     geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
+    # Fairness (caller_limits.py): lookups that miss the cache, per gRPC caller (x-client-id or peer
+    # address), in the `limits` notation; ids listed (comma-separated) in the exemption are not counted.
+    grpc_rate_limit_upstream: str = Field("30/minute", alias="GRPC_RATE_LIMIT_UPSTREAM", min_length=1)
+    grpc_rate_limit_exempt: str = Field("tenki-frontend", alias="GRPC_RATE_LIMIT_EXEMPT")
+
     # Server.
     host: str = Field("0.0.0.0", alias="WEATHER_HOST", min_length=1)
     port: int = Field(50051, alias="WEATHER_PORT", ge=0, le=65535)
@@ -81,6 +87,15 @@ class WeatherSettings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("grpc_rate_limit_upstream")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be a rate limit such as 30/minute or 30/minute;300/hour") from None
+        return value
 
     @property
     def geo_base_url(self) -> str:

@@ -24,6 +24,7 @@ then tenki reads every condition, the precipitation and which optional fields we
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -99,7 +100,8 @@ def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None 
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"OWM_BASE_URL must start with http:// or https:// (got scheme {scheme!r})")
-    config: dict[str, Any] = get_default_config()
+    # A copy: PyOWM hands out one shared default dict, and the weather and geocoding clients differ.
+    config: dict[str, Any] = copy.deepcopy(get_default_config())
     config["connection"]["use_ssl"] = scheme == "https"
     config["connection"]["timeout_secs"] = timeout_seconds
     # No retries by default: a retry multiplies upstream calls against the per-minute budget, and

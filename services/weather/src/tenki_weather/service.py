@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from .cache import ObservationCache
+from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
 from .errors import RateLimited, WeatherError
 from .geocoding import Geocoded, Places
@@ -49,6 +50,7 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         limiter: TokenBucket | None = None,
         metrics: Metrics | None = None,
+        caller_limits: CallerLimits | None = None,
         places_cache: ObservationCache[Geocoded] | None = None,
         forecast_cache: ObservationCache[Forecast] | None = None,
     ) -> None:
@@ -56,6 +58,7 @@ class WeatherLookup:
         self.cache = cache
         self.limiter = limiter
         self.metrics = metrics or Metrics()
+        self.caller_limits = caller_limits
         # Default: FORECAST_CACHE_TTL_SECONDS' 30 minutes, stale for an hour like the current weather.
         self.forecasts = forecast_cache or ObservationCache(
             ttl_seconds=1800.0, max_entries=10_000, stale_seconds=3600.0
@@ -78,6 +81,9 @@ class WeatherLookup:
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
+        caller_limits = CallerLimits(
+            settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
+        )
         places_cache: ObservationCache[Geocoded] = ObservationCache(
             ttl_seconds=settings.geocode_ttl_seconds,
             max_entries=settings.cache_max_entries * 10,
@@ -88,14 +94,18 @@ class WeatherLookup:
             max_entries=settings.cache_max_entries,
             stale_seconds=settings.stale_if_error_seconds,
         )
-        return cls(provider, cache, limiter, metrics, places_cache, forecast_cache)
+        return cls(provider, cache, limiter, metrics, caller_limits, places_cache, forecast_cache)
 
     def current_weather(
-        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+        self,
+        postal_code: str,
+        country_code: str = "",
+        units: Units | str | None = None,
+        caller: Caller = ANONYMOUS,
     ) -> Report:
         """The current weather for a raw question; raises errors.WeatherError subclasses."""
         query, observation, result = self._lookup(
-            self.cache, postal_code, country_code, units, self.provider.weather_at
+            self.cache, postal_code, country_code, units, caller, self.provider.weather_at
         )
         observation = replace(observation, location=self._asked(query, observation.location))
         return Report(
@@ -108,11 +118,15 @@ class WeatherLookup:
         )
 
     def forecast(
-        self, postal_code: str, country_code: str = "", units: Units | str | None = None
+        self,
+        postal_code: str,
+        country_code: str = "",
+        units: Units | str | None = None,
+        caller: Caller = ANONYMOUS,
     ) -> ForecastReport:
         """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses."""
         query, forecast, result = self._lookup(
-            self.forecasts, postal_code, country_code, units, self.provider.forecast_at
+            self.forecasts, postal_code, country_code, units, caller, self.provider.forecast_at
         )
         forecast = replace(forecast, location=self._asked(query, forecast.location))
         return ForecastReport(
@@ -129,12 +143,24 @@ class WeatherLookup:
         postal_code: str,
         country_code: str,
         units: Units | str | None,
+        caller: Caller,
         fetch: Callable[[Place], V],
     ) -> tuple[Query, V, CacheResult]:
         """Validate, then the place's cache entry: on a miss, geocode (shared) and one upstream call."""
         query = validate(postal_code, country_code, units)
 
         def upstream() -> V:
+            # A miss: the caller's own allowance first (caller_limits.py, once per lookup), then the
+            # shared budget for each upstream call (geocoding, when the place is not cached, and the
+            # weather or forecast). A refusal is counted as an upstream outcome of its kind: nothing sent.
+            try:
+                if caller.cache_only:
+                    raise cache_only_refusal()
+                if self.caller_limits is not None:
+                    self.caller_limits.spend(caller)
+            except CallerLimited as exc:
+                self.metrics.observe_upstream(self.provider.source, exc.kind)
+                raise
             place = self.places.resolve(query)
             return self._upstream(lambda: fetch(place))
 

@@ -11,8 +11,9 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
+from .caller_limits import Caller, caller_from
 from .interceptor import CallLog
-from .model import Condition, ForecastReport, Location, Report, Units, Wind
+from .model import CacheResult, Condition, ForecastReport, Location, Report, Units, Wind
 from .service import WeatherLookup
 from .status import is_public, to_grpc_status
 
@@ -30,6 +31,19 @@ UNITS_TO_PROTO = {
     Units.IMPERIAL: weather_pb2.UNITS_IMPERIAL,
     Units.STANDARD: weather_pb2.UNITS_STANDARD,
 }
+
+CACHE_TO_PROTO = {
+    CacheResult.HIT: weather_pb2.CACHE_STATUS_HIT,
+    CacheResult.MISS: weather_pb2.CACHE_STATUS_MISS,
+    CacheResult.STALE: weather_pb2.CACHE_STATUS_STALE,
+}
+
+
+def _peer(context: grpc.ServicerContext) -> str:
+    try:
+        return str(context.peer())
+    except NotImplementedError:  # grpc_testing's context
+        return ""
 
 
 def _timestamp(moment: datetime | None) -> Timestamp | None:
@@ -107,6 +121,7 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
         source=obs.source,
         fetch_time=_timestamp(obs.fetched_at),
         stale=report.stale,
+        cache=CACHE_TO_PROTO[report.cache],
     )
 
 
@@ -145,6 +160,7 @@ def forecast_to_proto(report: ForecastReport) -> weather_pb2.GetForecastResponse
         source=forecast.source,
         fetch_time=_timestamp(forecast.fetched_at),
         stale=report.stale,
+        cache=CACHE_TO_PROTO[report.cache],
     )
 
 
@@ -170,15 +186,16 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         self,
         request: weather_pb2.GetCurrentWeatherRequest | weather_pb2.GetForecastRequest,
         context: grpc.ServicerContext,
-        lookup: Callable[[str, str, Units | str], A],
+        lookup: Callable[[str, str, Units | str, Caller], A],
     ) -> A:
         """The domain's answer to a request naming a place; a domain error aborts with its status."""
         call = self._call_log(context)
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
+        caller = caller_from(context.invocation_metadata(), _peer(context), request.cache_only)
         try:
-            report = lookup(request.postal_code, request.country_code, units)
+            report = lookup(request.postal_code, request.country_code, units, caller)
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
