@@ -98,7 +98,7 @@ redis: ## Install Debian's redis-server when missing (integration tests start th
 	@scripts/apt-ensure.sh redis-server=redis-server
 
 .PHONY: test-reliability
-test-reliability: $(SYNCED) helm ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
+test-reliability: $(SYNCED) helm redis ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
 	$(PYTEST) tests/reliability -p no:cacheprovider
 
 .PHONY: coverage

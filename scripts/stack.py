@@ -2,8 +2,9 @@
 """`make run`: tenki's weather service and frontend in the foreground until Ctrl-C or SIGTERM.
 
 Starts `tenki serve` and `tenki-frontend`, waits until both are ready, prints the URL, and stops both
-cleanly (the frontend first) on Ctrl-C or SIGTERM. Ports follow WEATHER_PORT, METRICS_PORT and
-FRONTEND_PORT, so two stacks can run side by side; a busy port is refused with a hint. Without
+cleanly (the frontend first) on Ctrl-C or SIGTERM. Ports follow WEATHER_PORT, METRICS_PORT,
+FRONTEND_PORT and FRONTEND_METRICS_PORT, so two stacks can run side by side; a busy port is refused with
+a hint. Without
 OWM_API_KEY: demo data. The process helpers are the tenki_stack package beside this file.
 """
 
@@ -25,6 +26,7 @@ from tenki_stack import (
 )
 
 DEFAULT_WEATHER_PORT, DEFAULT_METRICS_PORT, DEFAULT_FRONTEND_PORT = 50051, 9090, 8080
+DEFAULT_FRONTEND_METRICS_PORT = 9091
 
 
 def _port_from_env(name: str, default: int) -> int:
@@ -40,8 +42,9 @@ def main() -> int:
     weather_port = _port_from_env("WEATHER_PORT", DEFAULT_WEATHER_PORT)
     metrics_port = _port_from_env("METRICS_PORT", DEFAULT_METRICS_PORT)
     frontend_port = _port_from_env("FRONTEND_PORT", DEFAULT_FRONTEND_PORT)
+    frontend_metrics_port = _port_from_env("FRONTEND_METRICS_PORT", DEFAULT_FRONTEND_METRICS_PORT)
     for name, port in (("WEATHER_PORT", weather_port), ("METRICS_PORT", metrics_port),
-                       ("FRONTEND_PORT", frontend_port)):
+                       ("FRONTEND_PORT", frontend_port), ("FRONTEND_METRICS_PORT", frontend_metrics_port)):
         if port and port_in_use(port):
             print(f"port {port} is in use (another tenki?): set {name} to a free port, e.g. "
                   f"{name}={free_port()} make run", file=sys.stderr)
@@ -67,7 +70,7 @@ def main() -> int:
                                       inherit_output=True)
         weather_addr = f"{LOCALHOST if weather_host == '0.0.0.0' else weather_host}:{weather_port}"
         local.frontend = start_frontend(port=frontend_port, weather_addr=weather_addr, host=frontend_host,
-                                        inherit_output=True)
+                                        metrics_port=frontend_metrics_port, inherit_output=True)
     except StackError as exc:
         print(f"tenki did not start: {exc}", file=sys.stderr)
         local.stop()

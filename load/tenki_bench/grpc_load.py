@@ -22,6 +22,8 @@ from .stats import RowResult
 CallFactory = Callable[[aio.Channel], Callable[[], Awaitable[Any]]]
 
 CALL_TIMEOUT_SECONDS = 10.0
+# For a target of several addresses (ipv4:A,B): spread the calls over all of them.
+ROUND_ROBIN = (("grpc.lb_policy_name", "round_robin"),)
 
 
 async def _steady(
@@ -29,7 +31,7 @@ async def _steady(
 ) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
-    async with aio.insecure_channel(addr) as channel:
+    async with aio.insecure_channel(addr, options=ROUND_ROBIN) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=CALL_TIMEOUT_SECONDS)
         call = factory(channel)
         start = time.perf_counter()
@@ -76,7 +78,7 @@ async def _burst(
 ) -> tuple[list[float], list[str], float]:
     latencies: list[float] = []
     outcomes: list[str] = []
-    async with aio.insecure_channel(addr) as channel:
+    async with aio.insecure_channel(addr, options=ROUND_ROBIN) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=CALL_TIMEOUT_SECONDS)
 
         async def one(make: Callable[[aio.Channel], Awaitable[Any]]) -> None:

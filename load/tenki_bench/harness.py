@@ -15,6 +15,11 @@ Rows:
   5 bare gRPC echo, called directly         6 tenki GetCurrentWeather, cache hit, called directly
   7 the cold path: K distinct codes, each asked by several callers at once, against the OWM
     stand-in with a fixed latency; the stand-in counts the upstream calls, which must equal K.
+  8 GetCurrentWeather cache hit with the shared cache: two more weather processes sharing one Redis
+    (REDIS_URL), the calls spread over both (round robin); its server CPU per call against row 6's
+    (target: at most 1.1 times, as the near cache answers without a round trip)
+  9 row 7's cold path through those two processes: upstream calls must still equal K (single flight
+    across replicas)
 
 The parts: settings.py (the options and their defaults), servers.py (start and stop every server),
 rows.py (the rows and their rounds), results.py (results.json, the summary, the verdict).
@@ -44,6 +49,8 @@ def run(settings: Settings) -> dict[str, Any]:
 
         print(f"bench: row 7: {settings.cold_codes} codes x {settings.cold_callers} callers at once ...")
         best[7] = rows.cold_row(settings, running.weather.addr, running.standin)
+        print("bench: row 9: the same through two processes sharing Redis ...")
+        best[9] = rows.cold_row(settings, running.shared_target, running.standin, 9, " (2 procs)")
 
     return results.assemble(
         settings, best, all_rounds, workers=running.workers,

@@ -100,6 +100,9 @@ def steady_rows(settings: Settings, servers: Servers) -> list[SteadyRow]:
         grpc_row(5, "bare gRPC echo (direct)", echo_server.addr, echo_factory, [echo_server.pid]),
         grpc_row(6, "tenki GetCurrentWeather (cache hit, direct)", weather.addr, weather_factory,
                  [weather.pid]),
+        # Two processes sharing one Redis, the calls spread over both: the near cache answers them.
+        grpc_row(8, "GetCurrentWeather hit, shared cache (2 procs)", servers.shared_target,
+                 weather_factory, [p.pid for p in servers.shared] + [servers.redis.pid]),
     ]
 
 
@@ -119,8 +122,10 @@ def run_rounds(
     return best, all_rounds
 
 
-def cold_row(settings: Settings, addr: str, standin: OwmStandIn) -> RowResult:
-    """K never-asked codes, each by several callers at once (all units), through a slow upstream."""
+def cold_row(settings: Settings, addr: str, standin: OwmStandIn, row: int = 7, where: str = "") -> RowResult:
+    """K never-asked codes, each by several callers at once (all units), through a slow upstream.
+
+    `addr` may name several processes (row 9: two sharing Redis; the callers spread over both)."""
     codes = distinct_codes(settings.cold_codes)
     units = (weather_pb2.UNITS_METRIC, weather_pb2.UNITS_IMPERIAL, weather_pb2.UNITS_STANDARD)
     calls = []
@@ -137,7 +142,7 @@ def cold_row(settings: Settings, addr: str, standin: OwmStandIn) -> RowResult:
     before = standin.request_count
     try:
         result, outcomes = grpc_load.burst_row(
-            7, f"cold path: {len(codes)} codes x {settings.cold_callers} callers", addr, calls
+            row, f"cold path{where}: {len(codes)} codes x {settings.cold_callers} callers", addr, calls
         )
     finally:
         standin.set_latency(0)

@@ -19,6 +19,7 @@ import tenki_stack
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port
 from tenki_stack.owm_standin import OwmStandIn
+from tenki_stack.redis_server import RedisServer
 
 LOAD_DIR = Path(__file__).resolve().parent.parent
 # A fake key: the stand-in accepts any; it only switches the weather service to its OWM provider.
@@ -42,6 +43,13 @@ class Servers:
     page_bytes: int  # the size of tenki's page
     bare_bytes: int  # the size of the bare app's page
     reply_bytes: int  # the size of tenki's GetCurrentWeatherResponse, and so of the echo payload
+    redis: RedisServer  # rows 8 and 9: one Redis shared by ...
+    shared: list[ServiceProcess]  # ... two more weather processes (REDIS_URL)
+
+    @property
+    def shared_target(self) -> str:
+        """Both shared processes as one gRPC target (the load spreads over them, round robin)."""
+        return "ipv4:" + ",".join(p.addr for p in self.shared)
 
 
 def fetch(url: str) -> bytes:
@@ -164,7 +172,22 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
     )
     bare.wait_ready(lambda: tenki_stack.http_ok(f"{bare.url}/bare-grpc"), STARTUP_TIMEOUT)
 
+    redis = RedisServer(out / "redis")
+    exits.callback(redis.stop)
+    shared = []
+    for name in ("shared-a", "shared-b"):
+        log = out / f"weather-{name}.log"
+        log.unlink(missing_ok=True)
+        process = tenki_stack.start_weather(
+            {**env, "REDIS_URL": redis.url}, port=free_port(), metrics_port=0, log_path=log
+        )
+        exits.callback(process.stop)
+        # Warm: A fetches PLACE (one upstream call), B reads it from Redis into its near cache.
+        weather_reply_size(process.addr)
+        shared.append(process)
+
     return Servers(
+        redis=redis, shared=shared,
         standin=standin, weather=weather, frontend=frontend, echo=echo, bare=bare, workers=int(workers),
         page_url=page_url, api_url=api_url, page_bytes=page_bytes, reply_bytes=reply_bytes,
         bare_bytes=len(fetch(f"{bare.url}/bare")),

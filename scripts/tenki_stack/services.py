@@ -73,6 +73,7 @@ def start_frontend(
     port: int | None = None,
     weather_addr: str | None = None,
     *,
+    metrics_port: int | None = None,
     host: str = LOCALHOST,
     timeout: float = DEFAULT_TIMEOUT,
     wait_for: Literal["readyz", "healthz"] = "readyz",
@@ -81,10 +82,14 @@ def start_frontend(
 ) -> ServiceProcess:
     """Start `tenki-frontend` (gunicorn) and wait until GET /readyz is 200 (or /healthz, `wait_for`).
 
-    `port` defaults to a free port; `weather_addr` (host:port) to env's WEATHER_ADDR or the default.
+    `port` defaults to a free port, `metrics_port` too (0: no metrics listener); `weather_addr` (any gRPC
+    target) to env's WEATHER_ADDR or the default.
     """
     port = free_port(host) if port is None else port
-    overrides = {"FRONTEND_HOST": host, "FRONTEND_PORT": str(port)}
+    metrics_port = free_port(host) if metrics_port is None else metrics_port
+    overrides = {
+        "FRONTEND_HOST": host, "FRONTEND_PORT": str(port), "FRONTEND_METRICS_PORT": str(metrics_port)
+    }
     if weather_addr:
         overrides["WEATHER_ADDR"] = weather_addr
     full_env = _environment(env, overrides)
@@ -96,6 +101,7 @@ def start_frontend(
         host=host,
         port=port,
         url=url,
+        metrics_port=metrics_port or None,
         inherit_output=inherit_output,
         log_path=log_path,
     )

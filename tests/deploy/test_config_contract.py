@@ -71,12 +71,27 @@ def test_ports_in_env_are_the_ports_the_containers_and_services_declare(
 
     frontend = component_container(objects, "frontend")
     front = frontend_config.FrontendSettings.from_env(literal_env(frontend))
-    assert {p["name"]: p["containerPort"] for p in frontend["ports"]} == {"http": front.port}
+    ports = {p["name"]: p["containerPort"] for p in frontend["ports"]}
+    assert ports == {"http": front.port, "metrics": front.metrics_port}
+    assert front.metrics_port != front.port
 
-    # The frontend dials the weather Service's gRPC port by its cluster DNS name.
-    service = named(objects, "Service", f"{RELEASE}-weather")
+    # The frontend resolves the weather pods through the headless Service (gRPC dns:/// target), so its
+    # round_robin channel spreads calls over every pod.
+    service = named(objects, "Service", f"{RELEASE}-weather-headless")
+    assert service["spec"]["clusterIP"] == "None" and not service["spec"]["publishNotReadyAddresses"]
     grpc = next(p for p in service["spec"]["ports"] if p["name"] == "grpc")
-    assert front.weather_addr == f"{service['metadata']['name']}.{NAMESPACE}.svc:{grpc['port']}"
+    assert front.weather_addr == f"dns:///{service['metadata']['name']}.{NAMESPACE}.svc:{grpc['port']}"
+    assert grpc["targetPort"] == "grpc" and grpc["port"] == settings.port
+
+
+def test_the_time_budget_of_the_chart_can_work(objects: list[dict[str, Any]]) -> None:
+    # README "The time budget": the frontend's deadline covers the upstream timeout plus the service's margin.
+    weather = weather_config.WeatherSettings.from_env(literal_env(component_container(objects, "weather")))
+    front = frontend_config.FrontendSettings.from_env(literal_env(component_container(objects, "frontend")))
+    assert weather.budget_warnings() == [] and front.budget_warnings() == []
+    assert front.weather_deadline_seconds >= weather.owm_timeout_seconds + weather.deadline_margin_seconds
+    # The weather service admits the frontend's keepalive pings (no GOAWAY too_many_pings).
+    assert weather.keepalive_min_ping_seconds <= front.weather_keepalive_seconds
 
 
 def test_demo_mode_is_the_default_provider(default_objects: list[dict[str, Any]]) -> None:

@@ -292,7 +292,7 @@ def test_each_service_monitor_selects_its_service_and_the_metrics_port(args: lis
     # The port that serves /metrics in each container, by the services' own settings.
     env = {c: {e["name"]: e.get("value") for e in component_container(objects, c)["env"]} for c in COMPONENTS}
     metrics_port = {"weather": int(env["weather"]["METRICS_PORT"]),
-                    "frontend": int(env["frontend"]["FRONTEND_PORT"])}
+                    "frontend": int(env["frontend"]["FRONTEND_METRICS_PORT"])}
     for component in COMPONENTS:
         monitor = monitors[f"{RELEASE}-{component}"]
         selected = [s for s in of_kind(objects, "Service")
@@ -306,7 +306,7 @@ def test_each_service_monitor_selects_its_service_and_the_metrics_port(args: lis
         assert container_port(objects, component, target) == metrics_port[component]
         assert endpoint["path"] == "/metrics"
     assert monitors[f"{RELEASE}-weather"]["spec"]["endpoints"][0]["port"] == "metrics"
-    assert monitors[f"{RELEASE}-frontend"]["spec"]["endpoints"][0]["port"] == "http"
+    assert monitors[f"{RELEASE}-frontend"]["spec"]["endpoints"][0]["port"] == "metrics"
 
 
 def test_service_monitor_interval_labels_and_port_are_values() -> None:

@@ -59,4 +59,4 @@ def test_with_service_monitors_the_notes_name_them_and_their_ports() -> None:
     assert "ServiceMonitors" not in notes()
     text = notes(*VALUE_SETS["service-monitor"])
     assert f"{RELEASE}-weather (port metrics, /metrics)" in text
-    assert f"{RELEASE}-frontend (port http, /metrics)" in text
+    assert f"{RELEASE}-frontend (port metrics, /metrics)" in text

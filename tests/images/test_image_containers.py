@@ -163,9 +163,9 @@ def test_a_weather_page_through_the_frontend_is_served_by_the_weather_container(
 def test_both_metrics_ports_serve_prometheus_text(stack: dict[str, Running]) -> None:
     for service, family in (("weather", "tenki_weather_rpcs"), ("frontend", "tenki_frontend")):
         w = stack[service].workload
-        # The container port named "metrics"; the frontend serves /metrics on its http port today.
-        port = w.named_port("metrics") or w.named_port("http")
-        assert port, f"{service}: neither a metrics nor an http port"
+        # The container port named "metrics" (both services serve /metrics on a port of its own).
+        port = w.named_port("metrics")
+        assert port, f"{service}: no metrics port"
         status, text = probes.http_get(w.ports[port], "/metrics")
         assert status == 200, f"{service} /metrics: {status}"
         assert "# TYPE" in text and family in text, f"{service} /metrics: no {family} family"

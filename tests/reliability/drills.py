@@ -269,12 +269,12 @@ class Stack:
 
 
 def owm_env(owm_base_url: str, key: str, **extra: str) -> dict[str, str]:
-    """Weather service settings for the OWM provider against a stand-in (no upstream budget in the way)."""
+    """Weather service settings for the OWM provider against a stand-in (no upstream budget in the way);
+    the time budget is the shipped one (OWM_TIMEOUT_SECONDS and the frontend's deadline unset)."""
     return {
         "WEATHER_PROVIDER": "owm",
         "OWM_API_KEY": key,
         "OWM_BASE_URL": owm_base_url,
-        "OWM_TIMEOUT_SECONDS": "1",
         "OWM_RATE_LIMIT_PER_MINUTE": "100000",
         "LOG_LEVEL": "INFO",
         **extra,
@@ -298,7 +298,7 @@ def start_stack(
 ) -> Stack:
     """Start the weather service then the frontend; `exits` (when given) stops both, frontend first."""
     weather_env = {**UNLIMITED, **weather_env}
-    frontend_env = {**UNLIMITED, "WEATHER_DEADLINE_SECONDS": "8", **(frontend_env or {})}
+    frontend_env = {**UNLIMITED, **(frontend_env or {})}
     metrics_port = free_port()
     weather = tenki_stack.start_weather(weather_env, port=free_port(), metrics_port=metrics_port)
     if exits is not None:

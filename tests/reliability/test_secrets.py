@@ -93,7 +93,8 @@ def test_canary_key_leaks_nowhere() -> None:
 
         weather_metrics = http.get(f"http://127.0.0.1:{s.metrics_port}/metrics", timeout=10)
         seen.append(("weather /metrics", weather_metrics.text))
-        seen.append(("frontend /metrics", http.get(f"{s.url}/metrics", timeout=10).text))
+        frontend_metrics = f"http://127.0.0.1:{s.frontend.metrics_port}/metrics"
+        seen.append(("frontend /metrics", http.get(frontend_metrics, timeout=10).text))
 
         used_keys = {params.get("appid") or params.get("APPID") for params in owm.requests}
         exits.close()  # stop both services, so their logs are complete (shutdown lines included)

@@ -29,6 +29,9 @@ class Outcome:
     http_status: int  # the frontend's, for the page and the JSON API alike
     page_text: str  # a phrase the error page shows (case-insensitive)
     api_code: str  # the JSON API's error.code
+    # Whether a cached entry within STALE_IF_ERROR_SECONDS is served instead (stale-if-error's scope:
+    # unavailable, rate limited, a refused key; never an unknown postal code).
+    serves_stale: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,9 @@ MISCONFIGURED = Outcome(
     "misconfigured", grpc.StatusCode.FAILED_PRECONDITION, 503, "weather service misconfigured",
     "misconfigured",
 )
-NOT_FOUND = Outcome("not_found", grpc.StatusCode.NOT_FOUND, 404, "postal code not found", "not_found")
+NOT_FOUND = Outcome(
+    "not_found", grpc.StatusCode.NOT_FOUND, 404, "postal code not found", "not_found", serves_stale=False
+)
 RATE_LIMITED = Outcome(
     "rate_limited", grpc.StatusCode.RESOURCE_EXHAUSTED, 503, "too busy right now", "rate_limited"
 )

@@ -155,9 +155,15 @@ topologySpreadConstraints:
 {{- end }}
 {{- end }}
 
-{{/* The address of the weather service's gRPC API inside the cluster (the frontend's WEATHER_ADDR). */}}
+{{/* The weather pods' headless Service (weather/service-headless.yaml). */}}
+{{- define "tenki.weatherHeadlessName" -}}
+{{- printf "%s-headless" (include "tenki.componentName" (dict "root" . "component" "weather")) }}
+{{- end }}
+
+{{/* The frontend's WEATHER_ADDR: a gRPC dns:/// target on the headless Service, so the channel resolves every
+weather pod and spreads calls over them (round_robin); the ClusterIP Service stays for everything else. */}}
 {{- define "tenki.weatherAddr" -}}
-{{- printf "%s.%s.svc:%d" (include "tenki.componentName" (dict "root" . "component" "weather")) .Release.Namespace (int .Values.weather.grpcPort) }}
+{{- printf "dns:///%s.%s.svc:%d" (include "tenki.weatherHeadlessName" .) .Release.Namespace (int .Values.weather.grpcPort) }}
 {{- end }}
 
 {{/* TRUSTED_PROXY_HOPS: the value set, or (-1) one hop behind the chart's Gateway route or Ingress, else 0. */}}

@@ -161,13 +161,17 @@ def test_an_unknown_path_is_a_404_page(get: Get) -> None:
     assert post.status_code == 405 and "GET" in post.headers["Allow"]
 
 
-def test_probes_and_metrics(get: Get) -> None:
+def test_probes_and_metrics(get: Get, stack: StandInStack) -> None:
     assert get("/healthz").json() == {"status": "ok"}
     ready = get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["weather_service"] == "SERVING"
     get("/weather", params={"zip": "94040", "country": "us"})
-    metrics = get("/metrics")
+    # Never on the public port (the Gateway routes / to it): there it is tenki's 404 page.
+    public = get("/metrics")
+    assert public.status_code == 404 and "tenki_frontend_" not in public.text
+    assert stack.frontend is not None and stack.frontend.metrics_port
+    metrics = requests.get(f"http://127.0.0.1:{stack.frontend.metrics_port}/metrics", timeout=30)
     assert metrics.status_code == 200
     assert metrics.headers["Content-Type"].startswith("text/plain")
     text = metrics.text

@@ -133,6 +133,11 @@ def test_a_cached_entry_is_served_stale_when_upstream_fails(
     )
     fresh = client.weather("94040", "us")
     owm_standin.set_fault(fault)
+    if not FAULTS[fault].outcome.serves_stale:
+        # Out of stale-if-error's scope: an unknown place is NOT_FOUND, never the old entry.
+        assert client.code_of("94040", "us") is grpc.StatusCode.NOT_FOUND
+        assert (owm_standin.geocode_count, owm_standin.weather_count) == (1, 2)
+        return
     stale = client.weather("94040", "us")
     assert stale.stale and not fresh.stale
     assert stale.temperature.current == fresh.temperature.current

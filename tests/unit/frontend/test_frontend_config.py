@@ -11,7 +11,8 @@ def test_defaults() -> None:
     settings = FrontendSettings.from_env({})
     assert (settings.host, settings.port) == ("0.0.0.0", 8080)
     assert settings.weather_addr == "127.0.0.1:50051"
-    assert settings.weather_deadline_seconds == 2.0
+    assert settings.weather_deadline_seconds == 4.0 and settings.budget_warnings() == []
+    assert settings.metrics_port == 9091 and settings.weather_keepalive_seconds == 30
     assert (settings.gunicorn_workers, settings.gunicorn_threads) == (2, 4)
     assert settings.gunicorn_graceful_timeout == 10
     assert settings.log_level == "INFO"
@@ -50,8 +51,8 @@ def test_env_var_names_are_the_documented_ones() -> None:
     assert env_var_names() == {
         "FRONTEND_HOST", "FRONTEND_PORT", "WEATHER_ADDR", "WEATHER_DEADLINE_SECONDS",
         "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL",
-        "SHUTDOWN_DRAIN_SECONDS", "RATE_LIMIT_DEFAULT", "RATE_LIMIT_UPSTREAM", "TRUSTED_PROXY_HOPS",
-        "REDIS_URL", "REDIS_PASSWORD",
+        "SHUTDOWN_DRAIN_SECONDS", "FRONTEND_METRICS_PORT", "WEATHER_KEEPALIVE_SECONDS",
+        "RATE_LIMIT_DEFAULT", "RATE_LIMIT_UPSTREAM", "TRUSTED_PROXY_HOPS", "REDIS_URL", "REDIS_PASSWORD",
     }
 
 

@@ -19,11 +19,12 @@ MODULE = "tenki_frontend.gunicorn_conf"
 def load_conf(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
     for name in ("FRONTEND_HOST", "FRONTEND_PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
                  "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL", "PROMETHEUS_MULTIPROC_DIR",
-                 "WEATHER_DEADLINE_SECONDS", "SHUTDOWN_DRAIN_SECONDS"):
+                 "WEATHER_DEADLINE_SECONDS", "SHUTDOWN_DRAIN_SECONDS", "FRONTEND_METRICS_PORT"):
         # setenv first, so that monkeypatch restores the variable's absence even after the module sets it.
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
-    for name, value in env.items():
+    # No metrics listener unless a test asks for one (unit tests bind no ports).
+    for name, value in {"FRONTEND_METRICS_PORT": "0", **env}.items():
         monkeypatch.setenv(name, value)
     sys.modules.pop(MODULE, None)
     return importlib.import_module(MODULE)
@@ -72,6 +73,21 @@ def test_readiness_is_logged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     )
     conf.when_ready(server)
     assert logged and "ready" in logged[0]
+
+
+def test_a_budget_that_cannot_work_is_warned_about_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEATHER_DEADLINE_SECONDS": "1"}
+    conf = load_conf(monkeypatch, env)
+    warned: list[str] = []
+    server = SimpleNamespace(
+        log=SimpleNamespace(info=lambda *a: None, warning=lambda msg, *a: warned.append(msg % a)),
+        handle_term=lambda: None,
+    )
+    conf.when_ready(server)
+    (warning,) = warned
+    assert "WEATHER_DEADLINE_SECONDS (1)" in warning
 
 
 def test_no_metric_needs_bookkeeping_when_a_worker_dies() -> None:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 PATHS = ["/", "/weather?zip=94040", "/weather?zip=", "/api/v1/weather?zip=94040", "/nope",
          "/static/style.css",
-         "/static/icons/01d.svg", "/healthz", "/readyz", "/metrics"]
+         "/static/icons/01d.svg", "/healthz", "/readyz", "/no-such-page"]
 
 
 @pytest.mark.parametrize("path", PATHS)

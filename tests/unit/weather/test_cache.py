@@ -8,7 +8,7 @@ from types import FrameType
 
 import pytest
 
-from tenki_weather.cache import ObservationCache
+from tenki_weather.cache import Loaded, ObservationCache
 from tenki_weather.errors import Unavailable
 from tenki_weather.model import CacheResult
 
@@ -205,3 +205,31 @@ def _in_threading_wait(frame: FrameType | None) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def test_a_follower_waits_no_longer_than_its_own_deadline(clock) -> None:
+    cache: ObservationCache[str] = ObservationCache(600, 10, 3600, clock=clock)
+    cache.get("old", CountingFetch("o"))
+    clock.advance(601)
+    release = threading.Event()
+    started = {key: threading.Event() for key in ("old", "cold")}
+
+    def blocked(key: str) -> str:
+        started[key].set()
+        release.wait(10)
+        return "new"
+
+    leaders = [threading.Thread(target=cache.get, args=(key, lambda k=key: blocked(k))) for key in started]
+    for thread in leaders:
+        thread.start()
+    try:
+        assert all(event.wait(10) for event in started.values())
+        # The leaders are blocked upstream; a follower with 10 ms left is not held beyond them.
+        stale = cache.lookup("old", Loaded, wait_seconds=0.01, timed_out=lambda: Unavailable("busy"))
+        assert (stale.value, stale.result) == ("o1", CacheResult.STALE)
+        with pytest.raises(Unavailable, match="busy"):
+            cache.lookup("cold", Loaded, wait_seconds=0.01, timed_out=lambda: Unavailable("busy"))
+    finally:
+        release.set()
+        for thread in leaders:
+            thread.join(10)

@@ -11,7 +11,8 @@ def test_defaults_are_the_documented_ones() -> None:
     settings = WeatherSettings.from_env({})
     assert settings.port == 50051 and settings.metrics_port == 9090
     assert settings.cache_ttl_seconds == 600 and settings.stale_if_error_seconds == 3600
-    assert settings.owm_rate_limit_per_minute == 60 and settings.owm_timeout_seconds == 5
+    assert settings.owm_rate_limit_per_minute == 60 and settings.owm_timeout_seconds == 3
+    assert settings.deadline_margin_seconds == 0.5 and settings.budget_warnings() == []
     assert settings.shutdown_grace_seconds == 10 and settings.shutdown_drain_seconds == 1
     assert settings.owm_base_url == "https://api.openweathermap.org/data/2.5"
 
@@ -54,3 +55,29 @@ def test_a_given_environment_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("WEATHER_PORT", "6000")
     assert WeatherSettings.from_env({}).port == 50051
     assert WeatherSettings.from_env().port == 6000
+
+
+def test_redis_url_takes_the_three_schemes_and_never_echoes_its_value() -> None:
+    for url in ("redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1", "unix:///run/redis.sock"):
+        assert WeatherSettings.from_env({"REDIS_URL": url}).shared
+    assert not WeatherSettings.from_env({}).shared
+    with pytest.raises(ConfigError, match="REDIS_URL: Value error, must start with redis://") as caught:
+        WeatherSettings.from_env({"REDIS_URL": "http://user:hunter2@cache:6379"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_negative_cache_and_near_cache_defaults() -> None:
+    settings = WeatherSettings.from_env({})
+    assert settings.negative_cache_error_seconds == 5
+    assert settings.negative_cache_not_found_seconds == 3600
+    assert settings.cache_local_ttl_seconds == 5
+    assert settings.redis_timeout_seconds == 0.25
+
+
+def test_a_budget_that_cannot_work_is_warned_about() -> None:
+    (problem,) = WeatherSettings.from_env(
+        {"OWM_TIMEOUT_SECONDS": "1", "DEADLINE_MARGIN_SECONDS": "1"}
+    ).budget_warnings()
+    assert "DEADLINE_MARGIN_SECONDS" in problem and "never reach upstream" in problem
+    (problem,) = WeatherSettings.from_env({"DEADLINE_MARGIN_SECONDS": "0"}).budget_warnings()
+    assert "stale" in problem

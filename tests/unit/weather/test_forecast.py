@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from tenki_weather import budget
 from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
 from tenki_weather.errors import RateLimited, Unavailable, WeatherError
@@ -251,3 +252,81 @@ def test_forecasts_spend_the_same_upstream_budget(counted) -> None:
     assert lookup.metrics.registry.get_sample_value(
         "tenki_weather_upstream_calls_total", {"provider": "openweathermap", "outcome": "throttled"}
     ) == 1.0
+
+
+# -- the lookup after issues 12 and 13: the caller's deadline, negative caching ----------------------
+
+
+class TimedProvider(CountingProvider):
+    """Records the upstream timeout each step would be given (budget.timeout of a 3 s own timeout)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[tuple[str, float]] = []
+
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        self.timeouts.append(("geocode", budget.timeout(3.0)))
+        return super().geocode(lookup_code, country_code)
+
+    def forecast_at(self, place: Place) -> Forecast:
+        self.timeouts.append(("forecast", budget.timeout(3.0)))
+        return super().forecast_at(place)
+
+
+def test_the_forecasts_upstream_calls_are_cut_to_the_callers_deadline(clock) -> None:
+    provider = TimedProvider()
+    lookup = WeatherLookup(
+        provider,
+        ObservationCache(600, 100, 3600, clock=clock),
+        metrics=Metrics(),
+        margin_seconds=0.5,
+        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
+    )
+    lookup.forecast("94040", "us", budget_seconds=1.5)
+    assert [step for step, _ in provider.timeouts] == ["geocode", "forecast"]
+    # Both requests get what is left of 1.5 s less the 0.5 s margin, never the provider's own 3 s.
+    assert all(0 < seconds <= 1.0 for _, seconds in provider.timeouts)
+
+
+def test_no_time_left_sends_no_forecast_request_and_is_not_remembered(clock) -> None:
+    provider = CountingProvider()
+    lookup = WeatherLookup(
+        provider,
+        ObservationCache(600, 100, 3600, clock=clock),
+        TokenBucket(4, clock=clock),
+        Metrics(),
+        negative_error_seconds=5,
+        margin_seconds=0.5,
+        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
+    )
+    with pytest.raises(Unavailable):
+        lookup.forecast("94040", "us", budget_seconds=0.2)
+    assert (provider.geocodes, provider.forecasts) == (0, 0)
+    assert lookup.limiter is not None and lookup.limiter.try_acquire()  # no token spent
+    # Not remembered for the place: with time, the next call goes upstream.
+    assert lookup.forecast("94040", "us", budget_seconds=5).cache is CacheResult.MISS
+    assert provider.forecasts == 1
+
+
+def test_a_forecast_failure_is_remembered_for_the_forecast_only(clock) -> None:
+    provider = CountingProvider()
+    lookup = WeatherLookup(
+        provider,
+        ObservationCache(600, 100, 3600, clock=clock),
+        metrics=Metrics(),
+        negative_error_seconds=5,
+        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
+        clock=clock,
+    )
+    provider.error = Unavailable("OpenWeatherMap is unavailable; try again shortly")
+    with pytest.raises(Unavailable):
+        lookup.forecast("94040", "us")
+    with pytest.raises(Unavailable):
+        lookup.forecast("94040", "us")
+    assert provider.forecasts == 1  # the second answered from the remembered failure
+    # The current weather of the same place is not refused by the forecast's failure.
+    assert lookup.current_weather("94040", "us").cache is CacheResult.MISS
+    provider.error = None
+    clock.advance(6)
+    assert lookup.forecast("94040", "us").cache is CacheResult.MISS
+    assert provider.forecasts == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
+from tenki_weather import budget
 from tenki_weather.cache import ObservationCache
 from tenki_weather.config import WeatherSettings
 from tenki_weather.demo import DemoProvider
@@ -172,3 +174,96 @@ def test_from_settings_picks_the_provider(environ, provider_type, limited) -> No
     service = WeatherLookup.from_settings(WeatherSettings.from_env(environ))
     assert isinstance(service.provider, provider_type)
     assert (service.limiter is not None) is limited
+
+
+class BudgetRecordingProvider(ScriptedProvider):
+    """Records the time upstream would be allowed (what the OWM provider's requests get as timeout)."""
+
+    def __init__(self, make: Callable[[], Observation]) -> None:
+        super().__init__(make)
+        self.allowed: list[float] = []  # the weather calls'
+        self.geo_allowed: list[float] = []  # the geocoding calls'
+
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        self.geo_allowed.append(budget.timeout(5.0))
+        return super().geocode(lookup_code, country_code)
+
+    def weather_at(self, place: Place) -> Observation:
+        self.allowed.append(budget.timeout(5.0))
+        return super().weather_at(place)
+
+
+def budgeted(provider, clock, margin: float) -> WeatherLookup:
+    cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
+    return WeatherLookup(provider, cache, None, Metrics(), margin_seconds=margin)
+
+
+def test_upstream_gets_the_callers_budget_less_the_margin(make_observation, clock) -> None:
+    provider = BudgetRecordingProvider(make_observation)
+    service = budgeted(provider, clock, margin=0.5)
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    service.current_weather("94040", "us", budget_seconds=60.0)
+    service.current_weather("94040", "us")
+    short, long, unbounded = provider.allowed
+    assert 1.4 < short <= 1.5
+    assert long == 5.0 and unbounded == 5.0  # never more than the provider's own timeout
+    # The geocoding call (the first lookup's; the place is cached after) is cut to the same deadline.
+    (geocoding,) = provider.geo_allowed
+    assert short <= geocoding <= 1.5 and geocoding > 1.4
+
+
+def test_both_upstream_calls_share_one_deadline(make_observation, clock) -> None:
+    # Geocoding that takes time leaves the weather call only what is left of the caller's deadline.
+    provider = BudgetRecordingProvider(make_observation)
+    geocode = provider.geocode
+
+    def slow_geocode(lookup_code: str, country_code: str) -> Place | None:
+        place = geocode(lookup_code, country_code)
+        time.sleep(0.3)
+        return place
+
+    provider.geocode = slow_geocode  # type: ignore[method-assign]
+    service = budgeted(provider, clock, margin=0.5)
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    (geocoding,), (weather,) = provider.geo_allowed, provider.allowed
+    assert geocoding > 1.4 and weather <= geocoding - 0.25
+
+
+def test_no_time_left_after_geocoding_means_no_weather_call_and_no_token(make_observation, clock) -> None:
+    provider = BudgetRecordingProvider(make_observation)
+    geocode = provider.geocode
+
+    def slow_geocode(lookup_code: str, country_code: str) -> Place | None:
+        place = geocode(lookup_code, country_code)
+        time.sleep(0.15)
+        return place
+
+    provider.geocode = slow_geocode  # type: ignore[method-assign]
+    cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
+    service = WeatherLookup(provider, cache, TokenBucket(60, clock=clock), Metrics(), margin_seconds=0.5)
+    with pytest.raises(Unavailable):
+        service.current_weather("94040", "us", budget_seconds=0.6)
+    assert len(provider.geocodes) == 1 and provider.calls == []
+    assert upstream(service, "ok") == 1 and upstream(service, "no_time") == 1
+    # Not remembered for the place: the next caller with time asks again, from the cached place.
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    assert len(provider.geocodes) == 1 and len(provider.calls) == 1
+
+
+def test_no_time_left_means_no_upstream_call_and_a_stale_answer_when_there_is_one(
+    make_observation, clock
+) -> None:
+    provider = BudgetRecordingProvider(make_observation)
+    service = budgeted(provider, clock, margin=0.5)
+    with pytest.raises(Unavailable):
+        service.current_weather("94040", "us", budget_seconds=0.4)
+    assert provider.calls == [] and upstream(service, "no_time") == 1
+    service.current_weather("94040", "us", budget_seconds=2.0)
+    report = service.current_weather("94040", "us", budget_seconds=0.4)
+    assert report.stale and len(provider.calls) == 1
+
+
+def test_the_budget_ends_with_the_lookup(make_observation, clock) -> None:
+    service = budgeted(BudgetRecordingProvider(make_observation), clock, margin=0.5)
+    service.current_weather("94040", "us", budget_seconds=1.0)
+    assert budget.remaining() is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import access_log, api, errors, health, limiting, metrics, presenters, proxies, request_id
+from . import access_log, api, errors, health, limiting, presenters, proxies, request_id
 from . import security, views, weather
 from . import logging as json_logging
 from .config import FrontendSettings
@@ -47,5 +47,5 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(metrics.bp)
+    # No /metrics here: the gunicorn master serves them on FRONTEND_METRICS_PORT (metrics.serve).
     return app

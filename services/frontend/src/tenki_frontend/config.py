@@ -16,6 +16,10 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
+# The weather service's default DEADLINE_MARGIN_SECONDS (0.5 s) and a second for upstream.
+MIN_USEFUL_DEADLINE_SECONDS = 1.5
+
+
 class ConfigError(ValueError):
     """The environment holds a setting the frontend cannot use; the message names each one."""
 
@@ -30,10 +34,18 @@ class FrontendSettings(BaseSettings):
 
     host: str = Field("0.0.0.0", alias="FRONTEND_HOST", min_length=1)
     port: int = Field(8080, alias="FRONTEND_PORT", ge=0, le=65535)
-    # host:port of the weather service's gRPC API.
+    # Prometheus /metrics, served by the gunicorn master on a port of its own (not the public one); 0 = off.
+    metrics_port: int = Field(9091, alias="FRONTEND_METRICS_PORT", ge=0, le=65535)
+    # The weather service's gRPC target: host:port or any gRPC name (dns:///name:port, ipv4:a:p,b:p);
+    # calls are spread over every address it resolves to (round_robin).
     weather_addr: str = Field("127.0.0.1:50051", alias="WEATHER_ADDR", min_length=3)
-    # Deadline of every gRPC call, retries included.
-    weather_deadline_seconds: float = Field(2.0, alias="WEATHER_DEADLINE_SECONDS", gt=0)
+    # Deadline of every gRPC call, retries included. The time budget (README): the weather service's
+    # upstream timeout (OWM_TIMEOUT_SECONDS, 3 s) plus its margin for a stale answer (0.5 s) plus room
+    # for one connection-level retry (0.5 s).
+    weather_deadline_seconds: float = Field(4.0, alias="WEATHER_DEADLINE_SECONDS", gt=0)
+    # The channel pings the weather service this often, idle or not (the service admits it: its
+    # KEEPALIVE_MIN_PING_SECONDS is lower).
+    weather_keepalive_seconds: float = Field(30.0, alias="WEATHER_KEEPALIVE_SECONDS", gt=0)
     gunicorn_workers: int = Field(2, alias="GUNICORN_WORKERS", gt=0)
     gunicorn_threads: int = Field(4, alias="GUNICORN_THREADS", gt=0)
     # Seconds gunicorn gives in-flight requests to finish after SIGTERM (below the pod's grace period).
@@ -75,6 +87,16 @@ class FrontendSettings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    def budget_warnings(self) -> list[str]:
+        """What makes the time budget unworkable; logged as warnings at start (README, "The time budget")."""
+        if self.weather_deadline_seconds < MIN_USEFUL_DEADLINE_SECONDS:
+            return [
+                f"WEATHER_DEADLINE_SECONDS ({self.weather_deadline_seconds:g}) is below "
+                f"{MIN_USEFUL_DEADLINE_SECONDS:g} s: the weather service keeps 0.5 s of a call's time for "
+                "its answer, so a cache miss would seldom reach OpenWeatherMap"
+            ]
+        return []
 
     # Deliberately the same as tenki_weather.config's: one settings pattern for both services, which ship as
     # separate wheels and share no code but the API stubs.

@@ -67,7 +67,26 @@ def on_starting(server: Any) -> None:
 
 def when_ready(server: Any) -> None:
     server.log.info("tenki-frontend ready on %s, weather service at %s", bind[0], _settings.weather_addr)
+    for problem in _settings.budget_warnings():
+        server.log.warning("time budget: %s", problem)
+    _serve_metrics(server)
     _drain_before_graceful_stop(server)
+
+
+def _serve_metrics(server: Any) -> None:
+    """Prometheus metrics from the master, on their own port: every worker's samples, never the public port.
+
+    The master outlives its workers (a killed worker's samples stay counted) and does not serve
+    requests, so the scrape never competes with users for a worker thread.
+    """
+    if not _settings.metrics_port:
+        return
+    # Imported here, after PROMETHEUS_MULTIPROC_DIR is set: prometheus-client picks its multiprocess
+    # value store when a metric is created, and the workers inherit this module as the master imported it.
+    from tenki_frontend import metrics
+
+    http, _thread = metrics.serve(_settings.metrics_port, _settings.host)
+    server.log.info("metrics on %s:%s/metrics", _settings.host, http.server_port)
 
 
 def _drain_before_graceful_stop(server: Any) -> None:

@@ -54,7 +54,8 @@ log = logging.getLogger("tenki_frontend.limiting")
 T = TypeVar("T")
 
 EXTENSION_KEY = "tenki_upstream_limit"
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The probes (metrics are not on this app: the gunicorn master serves them on FRONTEND_METRICS_PORT).
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 KEY_PREFIX = "tenki-frontend"
 UPSTREAM_SCOPE = "upstream"
 REDIS_TIMEOUT_SECONDS = 0.25

@@ -5,8 +5,9 @@ worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR (gunicorn_conf se
 when unset, before any worker imports this module) and /metrics aggregates them. Without the variable
 (tests, the Flask dev server) the process's default registry is served.
 
-`bp` serves them at /metrics on the app's own port for now; the route lives here, beside what it serves,
-so moving it to a port of its own changes this module only.
+They are served on a port of their own (FRONTEND_METRICS_PORT, 9091), never the public one: `serve` runs
+prometheus-client's HTTP server in the gunicorn master (gunicorn_conf's when_ready), which aggregates
+every worker's files; the app itself has no /metrics route, so the Gateway cannot expose it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 from collections.abc import Callable
 from typing import cast
 
-from flask import Blueprint, Response
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -23,6 +26,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client import multiprocess
 
@@ -31,7 +35,6 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # registry it is given); this is its one use, typed as what it is to us.
 _collect_workers_into = cast(Callable[[CollectorRegistry], object], multiprocess.MultiProcessCollector)
 
-bp = Blueprint("metrics", __name__)
 # Requests are fast (a cache hit is milliseconds) but the deadline is seconds; buckets cover both.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -69,16 +72,20 @@ def observe_grpc(method: str, code: str, seconds: float) -> None:
     GRPC_LATENCY.labels(method).observe(seconds)
 
 
+def registry() -> CollectorRegistry:
+    """Every worker's samples (multiprocess mode), or this process's default registry."""
+    if os.environ.get(MULTIPROC_ENV):
+        workers = CollectorRegistry()
+        _collect_workers_into(workers)
+        return workers
+    return REGISTRY
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics text of every worker (multiprocess mode) or of this process, and its content type."""
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        _collect_workers_into(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(registry()), CONTENT_TYPE_LATEST
 
 
-@bp.get("/metrics")
-def prometheus_metrics() -> Response:
-    body, content_type = exposition()
-    return Response(body, content_type=content_type)
+def serve(port: int, host: str) -> tuple[WSGIServer, Thread]:
+    """Serve /metrics on `host`:`port` from a daemon thread; the server (its bound port) and thread."""
+    return start_http_server(port, host, registry=registry())

@@ -38,7 +38,9 @@ def init_app(
     """`client` defaults to one for settings.weather_addr (its channel is made lazily, per process);
     `clock` is what "updated N minutes ago" is measured against."""
     app.extensions[CLIENT_KEY] = client or WeatherClient(
-        settings.weather_addr, settings.weather_deadline_seconds
+        settings.weather_addr,
+        settings.weather_deadline_seconds,
+        keepalive_seconds=settings.weather_keepalive_seconds,
     )
     app.extensions[CLOCK_KEY] = clock
 

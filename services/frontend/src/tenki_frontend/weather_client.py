@@ -4,7 +4,14 @@ gRPC channels do not survive fork(), and gunicorn forks its workers from the mas
 created lazily, on first use inside the process that uses it, and re-created when the process id changes
 (a fork after first use). Every call carries a deadline (WEATHER_DEADLINE_SECONDS, retries included) and
 the request id as `x-request-id` metadata. UNAVAILABLE is retried by gRPC itself, from the service config
-below (transparent, with backoff, bounded by the deadline), not by a loop of ours.
+below (transparent, with backoff, bounded by the deadline), not by a loop of ours; an answer from the
+servicer carries gRPC's retry pushback (`grpc-retry-pushback-ms: -1`), so an upstream failure that already
+cost an OWM call is never retried: one user request makes at most one upstream call.
+
+The target is any gRPC name (`host:port`, `dns:///tenki-weather-headless.tenki.svc:50051`,
+`ipv4:127.0.0.1:50051,127.0.0.1:50061`). The channel resolves every address behind it and spreads calls
+over them (`round_robin`): behind a headless Service, each weather pod gets its share, new pods within
+the DNS re-resolution interval, and a pod that goes away is dropped (its refused calls are retried).
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ CLIENT_ID = "tenki-frontend"
 # means the call never reached a server or the server was shutting down, so a retry is safe for this
 # read-only call. The overall deadline still bounds every attempt together.
 SERVICE_CONFIG: dict[str, Any] = {
+    # Every address the target resolves to gets its own connection and its share of calls; pick_first
+    # (gRPC's default) would send every call of a worker to one pod for the channel's life.
+    "loadBalancingConfig": [{"round_robin": {}}],
     "methodConfig": [
         {
             "name": [{"service": SERVICE_NAME}],
@@ -51,14 +61,23 @@ SERVICE_CONFIG: dict[str, Any] = {
 }
 
 
-def channel_options() -> list[tuple[str, Any]]:
+DEFAULT_KEEPALIVE_SECONDS = 30.0
+
+
+def channel_options(keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> list[tuple[str, Any]]:
     return [
         ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
         ("grpc.enable_retries", 1),
         # Come back quickly after the weather service restarts (the default backoff reaches 120 s).
         ("grpc.initial_reconnect_backoff_ms", 200),
         ("grpc.max_reconnect_backoff_ms", 2000),
-        ("grpc.keepalive_time_ms", 30_000),
+        # Ping every connection this often, idle or not, so a pod that vanished without a FIN is found by
+        # a ping, not by a request. The weather service admits pings this often (its
+        # KEEPALIVE_MIN_PING_SECONDS, 10 s, is below this 30 s), so it never answers too_many_pings.
+        ("grpc.keepalive_time_ms", int(keepalive_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
     ]
 
 
@@ -106,9 +125,9 @@ class Stubs:
     get_forecast: ForecastCall | None = None
 
 
-def connect(target: str) -> Stubs:
-    """The RPCs on a new channel to `target` (host:port), with the retry policy above."""
-    channel = grpc.insecure_channel(target, options=channel_options())
+def connect(target: str, keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> Stubs:
+    """The RPCs on a new channel to `target` (any gRPC target), with the policies above."""
+    channel = grpc.insecure_channel(target, options=channel_options(keepalive_seconds))
     # types-grpcio-health-checking declares HealthStub without the Check attribute that the generated
     # class sets in __init__; read by name, it is typed by the annotation.
     health_check: HealthCall = getattr(health_pb2_grpc.HealthStub(channel), "Check")
@@ -117,14 +136,22 @@ def connect(target: str) -> Stubs:
 
 
 class WeatherClient:
-    """Calls the weather service at `target` (host:port) with a deadline of `deadline` seconds.
+    """Calls the weather service at `target` (any gRPC target) with a deadline of `deadline` seconds.
 
-    `connect` makes a process's stubs for the target (a test hands fakes); it is called on first use and
-    again after a fork.
+    `connect` makes a process's stubs for the target (a test hands fakes; default: a channel pinging every
+    `keepalive_seconds`); it is called on first use and again after a fork.
     """
 
-    def __init__(self, target: str, deadline: float, *, connect: Callable[[str], Stubs] = connect) -> None:
+    def __init__(
+        self,
+        target: str,
+        deadline: float,
+        *,
+        connect: Callable[[str], Stubs] | None = None,
+        keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
+    ) -> None:
         self.target = target
+        self.keepalive_seconds = keepalive_seconds
         self.deadline = deadline
         self._connect = connect
         self._lock = threading.Lock()
@@ -138,7 +165,11 @@ class WeatherClient:
             if self._stubs is None or self._pid != pid:
                 # A channel inherited over fork is unusable; it is dropped, never closed (closing would
                 # touch the parent's sockets).
-                self._stubs = self._connect(self.target)
+                self._stubs = (
+                    self._connect(self.target)
+                    if self._connect is not None
+                    else connect(self.target, self.keepalive_seconds)
+                )
                 self._pid = pid
             return self._stubs
 
@@ -190,24 +221,32 @@ class WeatherClient:
             r, timeout=timeout, metadata=metadata
         ).result(), request, request_id)
 
-    def serving_status(self, request_id: str) -> str:
-        """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code."""
+    def serving_status(self, request_id: str, timeout: float | None = None) -> str:
+        """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code.
+
+        `timeout` (default: the deadline) is the check's own deadline."""
         request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
         try:
-            reply = self._call(HEALTH_CHECK, self.stubs().health_check, request, request_id)
+            reply = self._call(HEALTH_CHECK, self.stubs().health_check, request, request_id, timeout)
         except grpc.RpcError as exc:
             return _code_name(exc)
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
     def _call(
-        self, method: str, rpc: UnaryCall[_Request, _Reply], request: _Request, request_id: str
+        self,
+        method: str,
+        rpc: UnaryCall[_Request, _Reply],
+        request: _Request,
+        request_id: str,
+        timeout: float | None = None,
     ) -> _Reply:
         """One unary call with the deadline and the request id, counted and timed by its outcome."""
         start = time.perf_counter()
         code = "OK"
+        deadline = self.deadline if timeout is None else min(timeout, self.deadline)
         try:
             metadata = (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
-            return rpc(request, timeout=self.deadline, metadata=metadata)
+            return rpc(request, timeout=deadline, metadata=metadata)
         except grpc.RpcError as exc:
             code = _code_name(exc)
             raise

@@ -40,7 +40,8 @@ environment variables (defaults in brackets):
   OWM_API_KEY                OpenWeatherMap key; unset = demo mode []
   OWM_BASE_URL               upstream base URL [https://api.openweathermap.org/data/2.5]
   OWM_GEO_BASE_URL           geocoding base URL [OWM_BASE_URL's host + /geo/1.0]
-  OWM_TIMEOUT_SECONDS        upstream request timeout [5]
+  OWM_TIMEOUT_SECONDS        upstream request timeout, cut to the caller's deadline [3]
+  DEADLINE_MARGIN_SECONDS    kept back from the caller's deadline to answer (stale) [0.5]
   OWM_RATE_LIMIT_PER_MINUTE  upstream call budget (token bucket) [60]
   WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
   CACHE_TTL_SECONDS          how long an answer is fresh [600]
@@ -48,11 +49,19 @@ environment variables (defaults in brackets):
   GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
+  NEGATIVE_CACHE_ERROR_SECONDS      how long an upstream failure is remembered [5]
+  NEGATIVE_CACHE_NOT_FOUND_SECONDS  how long an unknown postal code is remembered [3600]
+  REDIS_URL                  redis://, rediss:// or unix:// shared state; unset = in process []
+  REDIS_PASSWORD             Redis password when REDIS_URL has none []
+  REDIS_TIMEOUT_SECONDS      bound of every Redis command [0.25]
+  CACHE_LOCAL_TTL_SECONDS    near cache in front of Redis [5]
   GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
   GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
   WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
   WEATHER_MAX_WORKERS        gRPC worker threads [16]
   METRICS_PORT               Prometheus /metrics port; 0 = off [9090]
+  KEEPALIVE_MIN_PING_SECONDS clients' keepalive pings admitted this often [10]
+  MAX_CONNECTION_AGE_SECONDS connections end (GOAWAY) after this, so clients re-resolve [30]
   SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
   SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
   LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]
@@ -185,6 +194,7 @@ def run_check(addr: str | None, timeout: float, out: TextIO = sys.stdout) -> int
             f"metrics port {settings.metrics_port or 'off'})",
         )
         check_provider(settings, report, timeout)
+        check_shared(settings, report, timeout)
     if addr:
         check_server(addr, timeout, report)
     verdict = "all checks passed" if not report.failed else f"{report.failed} check(s) failed"
@@ -210,6 +220,25 @@ def check_provider(settings: WeatherSettings, report: Report, timeout: float) ->
         report.item(False, "upstream", f"{settings.owm_base_url}: {status_code(exc).name}: {exc.message}")
         return
     report.item(True, "upstream", f"{settings.owm_base_url} answered")
+
+
+def check_shared(settings: WeatherSettings, report: Report, timeout: float) -> None:
+    if not settings.shared:
+        report.item(None, "redis", "REDIS_URL not set: cache, single flight and budget are per process")
+        return
+    from .shared import check_redis, connect
+
+    client = connect(
+        settings.redis_url,
+        settings.redis_password.get_secret_value(),
+        min(timeout, max(settings.redis_timeout_seconds, 1.0)),
+        client_name="tenki-check",
+    )
+    try:
+        verdict = check_redis(client)
+    finally:
+        client.close()
+    report.item(verdict.ok, "redis", verdict.text)
 
 
 def check_server(addr: str, timeout: float, report: Report) -> None:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(ValueError):
@@ -41,7 +42,10 @@ class WeatherSettings(BaseSettings):
     # OWM's Geocoding API (postal code -> place), asked before the weather by coordinates. Empty: on
     # OWM_BASE_URL's host (https://api.openweathermap.org/geo/1.0 by default), see geo_base_url.
     owm_geo_base_url: str = Field("", alias="OWM_GEO_BASE_URL")
-    owm_timeout_seconds: float = Field(5.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    # The time budget (README, "The time budget"): upstream gets the smaller of this and the caller's
+    # remaining time less DEADLINE_MARGIN_SECONDS, kept back for the answer (a stale entry, an error).
+    owm_timeout_seconds: float = Field(3.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
+    deadline_margin_seconds: float = Field(0.5, alias="DEADLINE_MARGIN_SECONDS", ge=0)
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
     weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
@@ -55,6 +59,19 @@ class WeatherSettings(BaseSettings):
     geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)
     stale_if_error_seconds: float = Field(3600.0, alias="STALE_IF_ERROR_SECONDS", ge=0)
 
+    # Shared state: empty means in-process only. redis://, rediss:// or unix://; the password in the URL
+    # or in REDIS_PASSWORD. Every Redis command is bounded by REDIS_TIMEOUT_SECONDS.
+    redis_url: str = Field("", alias="REDIS_URL")
+    redis_password: SecretStr = Field(SecretStr(""), alias="REDIS_PASSWORD")
+    redis_timeout_seconds: float = Field(0.25, alias="REDIS_TIMEOUT_SECONDS", gt=0)
+    # With REDIS_URL: the near cache in each process, in front of the shared one (shared.py).
+    cache_local_ttl_seconds: float = Field(5.0, alias="CACHE_LOCAL_TTL_SECONDS", ge=0)
+
+    # Negative caching: an upstream failure (timeout, 5xx, 429, 401) is remembered briefly, so a crowd
+    # during an outage does not each reach OWM; an unknown postal code much longer. 0 turns either off.
+    negative_cache_error_seconds: float = Field(5.0, alias="NEGATIVE_CACHE_ERROR_SECONDS", ge=0)
+    negative_cache_not_found_seconds: float = Field(3600.0, alias="NEGATIVE_CACHE_NOT_FOUND_SECONDS", ge=0)
+
     # Fairness (caller_limits.py): lookups that miss the cache, per gRPC caller (x-client-id or peer
     # address), in the `limits` notation; ids listed (comma-separated) in the exemption are not counted.
     grpc_rate_limit_upstream: str = Field("30/minute", alias="GRPC_RATE_LIMIT_UPSTREAM", min_length=1)
@@ -66,6 +83,12 @@ class WeatherSettings(BaseSettings):
     max_workers: int = Field(16, alias="WEATHER_MAX_WORKERS", gt=0)
     # 0 turns the Prometheus listener off.
     metrics_port: int = Field(9090, alias="METRICS_PORT", ge=0, le=65535)
+    # Clients may ping an idle connection this often (the frontend pings every WEATHER_KEEPALIVE_SECONDS,
+    # 30 s); pings more frequent than this end the connection with GOAWAY too_many_pings.
+    keepalive_min_ping_seconds: float = Field(10.0, alias="KEEPALIVE_MIN_PING_SECONDS", gt=0)
+    # Each client connection is ended (GOAWAY, in-flight calls finish) after this long, so clients that
+    # resolve every pod (the frontend's round_robin on a headless Service) re-resolve and find new pods.
+    max_connection_age_seconds: float = Field(30.0, alias="MAX_CONNECTION_AGE_SECONDS", gt=0)
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
     # On SIGTERM, health says NOT_SERVING for this long while RPCs are still answered, so readiness
     # checks and load balancers see it before the listener closes.
@@ -81,6 +104,13 @@ class WeatherSettings(BaseSettings):
             value = value.strip()
             if not value:
                 raise PydanticUseDefault()
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
 
     @field_validator("log_level", mode="before")
@@ -112,11 +142,32 @@ class WeatherSettings(BaseSettings):
         return DEFAULT_OWM_GEO_BASE_URL if base == DEFAULT_OWM_BASE_URL else base + "/geo/1.0"
 
     @property
+    def shared(self) -> bool:
+        """True when the fleet shares state through Redis (REDIS_URL is set)."""
+        return bool(self.redis_url)
+
+    @property
     def provider(self) -> Literal["demo", "owm"]:
         """The provider in force: the explicit choice, else OWM when a key is present."""
         if self.weather_provider:
             return self.weather_provider
         return "owm" if self.owm_api_key.get_secret_value() else "demo"
+
+    def budget_warnings(self) -> list[str]:
+        """What makes the time budget unworkable; logged as warnings at start (README, "The time budget")."""
+        problems = []
+        if self.deadline_margin_seconds >= self.owm_timeout_seconds:
+            problems.append(
+                f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) is not below "
+                f"OWM_TIMEOUT_SECONDS ({self.owm_timeout_seconds:g}): a caller whose deadline is the "
+                "upstream timeout would never reach upstream"
+            )
+        if self.deadline_margin_seconds < 0.1:
+            problems.append(
+                f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) leaves no time to answer with a "
+                "stale entry after an upstream timeout: callers will see DEADLINE_EXCEEDED instead"
+            )
+        return problems
 
     # Deliberately the same as tenki_frontend.config's: one settings pattern for both services, which ship as
     # separate wheels and share no code but the API stubs.
@@ -151,7 +202,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "?"
         # Never echo the input of a secret back.
-        shown = "" if "KEY" in name else f" (got {item.get('input')!r})"
+        secret = "KEY" in name or "PASSWORD" in name or name == "REDIS_URL"  # a URL may hold a password
+        shown = "" if secret else f" (got {item.get('input')!r})"
         problems.append(f"{name}: {item['msg']}{shown}")
     return "invalid configuration: " + "; ".join(problems)
 

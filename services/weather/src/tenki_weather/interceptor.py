@@ -68,8 +68,13 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
             call = self._calls[context] = CallLog(request_id)
             start = time.perf_counter()
+            failed = False
             try:
                 return inner(request, context)
+            except BaseException:
+                # Past abort() (which sets the code first), an exception reaches the client as UNKNOWN.
+                failed = True
+                raise
             finally:
                 # The request id goes back in the trailing metadata, next to an error's details: trailers
                 # travel with the status in the call's one final batch, where initial metadata sent
@@ -79,7 +84,9 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
                 seconds = time.perf_counter() - start
                 # The cast: grpc's server context has code() since 1.38 (gRFC L78), None until a status
                 # is set; the grpc stubs do not declare it yet.
-                code = cast(_StatusOfCall, context).code() or grpc.StatusCode.OK
+                code = cast(_StatusOfCall, context).code() or (
+                    grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+                )
                 del self._calls[context]
                 self._observe(method, call, code, seconds)
 

@@ -13,6 +13,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     start_http_server,
@@ -21,8 +22,9 @@ from prometheus_client import (
 from .model import CacheResult
 
 # Upstream outcomes: "ok", an errors.WeatherError kind, or "throttled" (tenki's own budget refused
-# the call, so nothing was sent).
+# the call, so nothing was sent), or "no_time" (the caller's deadline left no time for it: not sent).
 THROTTLED = "throttled"
+NO_TIME = "no_time"
 
 # The *_created series double the exposition and no dashboard of ours reads them. (The cast: prometheus_client
 # leaves this one function unannotated; it takes nothing and returns nothing.)
@@ -55,13 +57,66 @@ class Metrics:
         self.upstream_calls = Counter(
             "tenki_weather_upstream_calls",
             "Calls to the weather provider by outcome "
-            "(throttled: refused by tenki's own rate limit, not sent)",
+            "(throttled: refused by tenki's own rate limit, not sent; "
+            "no_time: the caller's deadline left no time for it, not sent)",
             ["provider", "outcome"],
+            registry=self.registry,
+        )
+        # The shared cache (REDIS_URL) and the near cache in front of it.
+        self.near_cache = Counter(
+            "tenki_weather_near_cache_lookups",
+            "In-process near cache lookups in front of the shared cache, by result (hit, miss)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.shared_cache = Counter(
+            "tenki_weather_shared_cache_lookups",
+            "Shared (Redis) cache lookups by result: hit, miss, stale (an old entry served on an error), "
+            "undecodable (a value that does not decode, read as a miss), error (Redis failed)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.lock_waits = Counter(
+            "tenki_weather_shared_lock_waits",
+            "Waits for another replica's upstream fetch (single flight across replicas), by outcome: "
+            "answer, negative (it failed), takeover (its lock expired: this replica fetched), deadline",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "tenki_weather_redis_errors",
+            "Redis commands that failed, by kind (connection, timeout, auth, response, other)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.redis_degraded = Gauge(
+            "tenki_weather_redis_degraded",
+            "1 while Redis is configured but failing (answers come from the near cache and upstream)",
+            registry=self.registry,
+        )
+        self.negative_cache = Counter(
+            "tenki_weather_negative_cache",
+            "Remembered failures: event (stored, hit), kind (not_found or an upstream error kind), "
+            "where (local, shared)",
+            ["event", "kind", "where"],
+            registry=self.registry,
+        )
+        self.stale_refused_key = Counter(
+            "tenki_weather_stale_on_refused_key",
+            "Stale answers served because OWM refused the API key (401): the key needs fixing",
             registry=self.registry,
         )
         # Known label values start at zero, so a dashboard shows them before the first event.
         for result in CacheResult:
             self.cache_lookups.labels(result.value)
+        for label in ("hit", "miss"):
+            self.near_cache.labels(label)
+        for label in ("hit", "miss", "stale", "undecodable", "error"):
+            self.shared_cache.labels(label)
+        for outcome in ("answer", "negative", "takeover", "deadline"):
+            self.lock_waits.labels(outcome)
+        for kind in ("connection", "timeout", "auth", "response", "other"):
+            self.redis_errors.labels(kind)
 
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
         self.rpcs.labels(method, code).inc()

@@ -155,6 +155,8 @@ class Report:
     temperature: Temperature
     wind: Wind
     cache: CacheResult
+    # For a STALE answer: the kind of the error it covers (unavailable, rate_limited, misconfigured).
+    stale_cause: str = ""
     precipitation: Precipitation = Precipitation()  # in mm, or inches with imperial units
 
     @property
@@ -233,6 +235,8 @@ class ForecastReport:
     slots: tuple[Slot, ...]
     days: tuple[Day, ...]
     cache: CacheResult
+    # For a STALE answer: the kind of the error it covers, as Report.stale_cause.
+    stale_cause: str = ""
 
     @property
     def stale(self) -> bool:

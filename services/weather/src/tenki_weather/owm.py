@@ -43,6 +43,7 @@ from pyowm.weatherapi30.forecast import Forecast as OwmForecast
 from pyowm.weatherapi30.observation import Observation as OwmObservation
 from pyowm.weatherapi30.uris import OBSERVATION_URI, THREE_HOURS_FORECAST_URI
 
+from . import budget
 from .config import DEFAULT_OWM_GEO_BASE_URL
 from .errors import (
     FieldViolation,
@@ -96,6 +97,26 @@ class _NotFoundBodies:
         return status, body
 
 
+class _BudgetedSession:
+    """PyOWM's requests session, with each request's timeout cut to the lookup's remaining budget.
+
+    PyOWM passes its configured timeout (OWM_TIMEOUT_SECONDS) to every `get`; a call whose caller has
+    less time left gets that instead (budget.timeout), so no upstream wait outlives its caller. With
+    nothing left, the request is not sent: it fails as a timeout, which PyOWM reports as its own.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        own = kwargs.get("timeout")
+        timeout = budget.timeout(float(own)) if own is not None else budget.remaining()
+        if timeout is not None and timeout <= 0:
+            raise requests.exceptions.Timeout("no time left in the caller's budget")
+        kwargs["timeout"] = timeout
+        return self._session.get(url, **kwargs)
+
+
 def pyowm_config(base_url: str, timeout_seconds: float, max_retries: int | None = None) -> dict[str, Any]:
     scheme = urlsplit(base_url).scheme.lower()
     if scheme not in ("http", "https"):
@@ -114,7 +135,9 @@ def http_client(api_key: str, base_url: str, config: dict[str, Any]) -> HttpClie
     """PyOWM's own HTTP client, sending to `base_url` (e.g. https://api.openweathermap.org/data/2.5)."""
     parts = urlsplit(base_url)
     root = (parts.netloc + parts.path).rstrip("/")
-    return HttpClient(api_key, config, root, admits_subdomains=False)
+    client = HttpClient(api_key, config, root, admits_subdomains=False)
+    client.http = _BudgetedSession(client.http)
+    return client
 
 
 class OwmProvider:
@@ -153,10 +176,11 @@ class OwmProvider:
     def geocode(self, lookup_code: str, country_code: str) -> Place | None:
         """GET {OWM_GEO_BASE_URL}/zip?zip={code},{country}; None when OWM does not know the code."""
         self._require_key()
+        allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
         try:
             _, body = self._geo_client.get_json(GEO_ZIP_PATH, params={"zip": f"{lookup_code},{country_code}"})
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
-            error = self.map_error(exc, lookup_code, country_code)
+            error = self.map_error(exc, lookup_code, country_code, allowed)
             if isinstance(error, NotFound):
                 return None
             raise error from None
@@ -188,12 +212,13 @@ class OwmProvider:
     ) -> T:
         """GET {OWM_BASE_URL}/{uri}?lat=&lon= through PyOWM's client; PyOWM parses, then tenki reads."""
         self._require_key()
+        allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
         try:
             _, body = self._manager.http_client.get_json(
                 uri, params={"lat": place.latitude, "lon": place.longitude}
             )
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
-            raise self.map_error(exc, place.lookup_code, place.country_code) from None
+            raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
         try:
             # PyOWM's own parsing first: what it cannot read, tenki does not guess at.
             parsed = pyowm_parse(body)
@@ -201,7 +226,7 @@ class OwmProvider:
                 raise NotFound.place(place.lookup_code, place.country_code)
             return read(body, place, self._clock())
         except owm_errors.APIResponseError as exc:
-            raise self.map_error(exc, place.lookup_code, place.country_code) from None
+            raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
         except WeatherError:
             raise
         except Exception as exc:  # PyOWM's parse errors and its TypeErrors on odd bodies alike
@@ -220,9 +245,12 @@ class OwmProvider:
         )
         return Unavailable(UNREADABLE)
 
-    def map_error(self, exc: Exception, postal_code: str, country_code: str) -> WeatherError:
+    def map_error(
+        self, exc: Exception, postal_code: str, country_code: str, timeout: float | None = None
+    ) -> WeatherError:
         """The domain error for a PyOWM/requests exception; the detail (key redacted) goes to the log."""
-        error = map_pyowm_error(exc, postal_code, country_code, self.timeout_seconds)
+        allowed = self.timeout_seconds if timeout is None else timeout
+        error = map_pyowm_error(exc, postal_code, country_code, allowed)
         detail = redact(str(exc), self._api_key)[:500]
         fields = {"upstream": "openweathermap", "error_kind": error.kind, "exception": type(exc).__name__}
         if isinstance(error, InvalidInput):

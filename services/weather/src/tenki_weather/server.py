@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from concurrent import futures
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
 import grpc
@@ -20,12 +21,32 @@ from .logs import configure_logging
 from .metrics import Metrics
 from .service import WeatherLookup
 from .servicer import WeatherServicer
+from .shared import check_redis
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = weather_pb2.DESCRIPTOR.services_by_name["WeatherService"].full_name
 HEALTH_SERVICES = ("", SERVICE_NAME)
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+def server_options(settings: WeatherSettings) -> list[tuple[str, int]]:
+    """The gRPC server's channel arguments: the listener, and a keepalive policy clients can keep to."""
+    min_ping_ms = int(settings.keepalive_min_ping_seconds * 1000)
+    return [
+        # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
+        # "binds" silently instead of failing.
+        ("grpc.so_reuseport", 0),
+        # The frontend pings every WEATHER_KEEPALIVE_SECONDS, idle or not, to find a dead pod before a
+        # request does. gRPC's server default admits a ping every 5 minutes, and only with calls in
+        # flight; past that it sends GOAWAY too_many_pings. Admit pings this often, idle or not.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", min_ping_ms),
+        ("grpc.http2.min_ping_interval_without_data_ms", min_ping_ms),
+        # gRPC's DNS resolver does not poll: a client learns of a new pod when a connection ends.
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.shutdown_grace_seconds * 1000)),
+    ]
 
 
 def listen_address(host: str, port: int) -> str:
@@ -43,11 +64,10 @@ class WeatherServer:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
             interceptors=[interceptor],
-            # Without this, gRPC sets SO_REUSEPORT on Linux and a second server on a busy port
-            # "binds" silently instead of failing.
-            options=[("grpc.so_reuseport", 0)],
+            options=server_options(settings),
         )
-        servicer = WeatherServicer(WeatherLookup.from_settings(settings, self.metrics), interceptor.call_log)
+        self.lookup = WeatherLookup.from_settings(settings, self.metrics)
+        servicer = WeatherServicer(self.lookup, interceptor.call_log)
         weather_pb2_grpc.add_WeatherServiceServicer_to_server(servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(
@@ -83,11 +103,40 @@ class WeatherServer:
             self._metrics_http.server_close()
 
 
+def secrets_of(settings: WeatherSettings) -> list[str]:
+    """Every secret the logs must never show: the OWM key, the Redis password, the Redis URL."""
+    url = settings.redis_url
+    parts = urlsplit(url) if url else None
+    return [
+        settings.owm_api_key.get_secret_value(),
+        settings.redis_password.get_secret_value(),
+        url,
+        (parts.password or "") if parts else "",
+    ]
+
+
+def log_shared_state(lookup: WeatherLookup) -> None:
+    """One line at start-up: shared state off, or Redis's verdict (a failing Redis never stops tenki)."""
+    if lookup.shared is None:
+        log.info("shared state off (no REDIS_URL): cache, single flight and budget are per process")
+        return
+    verdict = check_redis(lookup.shared.client)
+    if verdict.ok:
+        log.info("shared state on: " + verdict.text, extra={"redis": "ok"})
+    else:
+        lookup.metrics.redis_degraded.set(1)
+        log.warning(
+            "shared state degraded: Redis " + verdict.text + "; answering from the near cache and upstream",
+            extra={"redis": "degraded"},
+        )
+
+
 def serve(settings: WeatherSettings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
-    configure_logging(settings.log_level, secrets=[settings.owm_api_key.get_secret_value()])
+    configure_logging(settings.log_level, secrets=secrets_of(settings))
     server = WeatherServer(settings)
     server.start()
+    log_shared_state(server.lookup)
     log.info(
         "weather service listening",
         extra={
@@ -97,6 +146,8 @@ def serve(settings: WeatherSettings) -> int:
             "max_workers": settings.max_workers,
         },
     )
+    for problem in settings.budget_warnings():
+        log.warning(f"time budget: {problem}", extra={"setting": "DEADLINE_MARGIN_SECONDS"})
     if settings.provider == "demo":
         why = "WEATHER_PROVIDER=demo" if settings.weather_provider == "demo" else "no OWM_API_KEY is set"
         log.warning(

@@ -2,25 +2,45 @@
 stale-if-error), then the provider in two upstream steps: geocoding (geocoding.Places, cached for a
 month, shared by both) and the weather or forecast at the place's coordinates.
 
-Both lookups go through one path (`_lookup`): the same validation, cache machinery, upstream budget
-and metrics; only the cache (and its TTL) and the provider call differ.
+Both lookups go through one path (`_lookup`): the same validation, caller limits, deadline (budget.py:
+each upstream request, the geocoding's and the weather's or forecast's, is cut to what is left of it),
+in-process single flight, stale-if-error, negative caching, upstream budget and metrics; only the cache
+(and its TTL) and the provider call differ. The forecast is cached in process only (FORECAST_CACHE_TTL_
+SECONDS): the shared Redis state (shared.py) carries the current weather's entries, locks and
+remembered failures, not yet the forecast's; its remembered failures are kept apart from the weather's.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
+
+The path of a lookup, cheapest first:
+  1. the in-process cache (with REDIS_URL: the near cache, CACHE_LOCAL_TTL_SECONDS), one flight per key;
+  2. the shared cache in Redis (a fresh entry another replica fetched);
+  3. a remembered failure (negative cache, in process and in Redis): raised again, no upstream call;
+  4. the fleet's fetch lock for the place: one replica calls upstream, the others poll for its answer
+     until their own deadline; a lock whose holder died expires and a waiting replica takes over;
+  5. upstream, under the rate limit.
+A failure that stale-if-error covers (upstream unavailable, rate limited, a refused key) serves an entry
+at most STALE_IF_ERROR_SECONDS old; NOT_FOUND, bad input and tenki's own bugs never do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import TypeVar
 
-from .cache import ObservationCache
+from cachetools import LRUCache
+
+from . import budget
+from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
-from .errors import RateLimited, WeatherError
+from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .geocoding import Geocoded, Places
-from .metrics import THROTTLED, Metrics
 from .forecast import days, slot_in
+from .metrics import NO_TIME, THROTTLED, Metrics
 from .model import (
     CacheResult,
     Forecast,
@@ -34,11 +54,61 @@ from .model import (
 )
 from .provider import Provider, build_provider
 from .ratelimit import TokenBucket
+from .shared import POLL_SECONDS, LockState, Remembered, SharedState, connect
 from .units import precipitation, temperatures, wind
 from .validation import validate
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 V = TypeVar("V")
+
+# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
+REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
+    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured)
+}
+# Stale-if-error's scope: upstream unavailable (timeouts, 5xx, connection failures), rate limited (OWM's
+# 429 or tenki's budget), and a refused key (401, logged at ERROR on every call).
+STALE_KINDS = (Unavailable, RateLimited, Misconfigured)
+# A caller without a deadline waits for another replica's fetch at most this much beyond the lock.
+DEADLINE_MARGIN_SECONDS = 0.05
+
+
+def serves_stale(error: BaseException) -> bool:
+    return isinstance(error, STALE_KINDS)
+
+
+class NegativeCache:
+    """Remembered failures in this process: bounded (LRU), each for its own number of seconds."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: LRUCache[Hashable, tuple[float, Remembered]] = LRUCache(maxsize=max_entries)
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Remembered | None:
+        with self._lock:
+            item = self._entries.get(key)
+            if item is None:
+                return None
+            if self._clock() >= item[0]:
+                del self._entries[key]
+                return None
+            return item[1]
+
+    def put(self, key: Hashable, failure: Remembered, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._entries[key] = (self._clock() + seconds, failure)
+
+
+class BudgetSpent(RateLimited):
+    """tenki's own upstream budget (OWM_RATE_LIMIT_PER_MINUTE) is used up: RESOURCE_EXHAUSTED, never
+    remembered for the place."""
+
+
+class NoTime(Unavailable):
+    """The caller's deadline leaves no time for an upstream call: UNAVAILABLE, nothing sent, never
+    remembered for the place."""
 
 
 class WeatherLookup:
@@ -50,51 +120,97 @@ class WeatherLookup:
         cache: ObservationCache[Observation],
         limiter: TokenBucket | None = None,
         metrics: Metrics | None = None,
+        *,
+        shared: SharedState | None = None,
+        negative_error_seconds: float = 0.0,
+        negative_not_found_seconds: float = 0.0,
+        near_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
         caller_limits: CallerLimits | None = None,
         places_cache: ObservationCache[Geocoded] | None = None,
+        margin_seconds: float = 0.0,
         forecast_cache: ObservationCache[Forecast] | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
         self.limiter = limiter
         self.metrics = metrics or Metrics()
+        self.shared = shared
+        self.negative_error_seconds = negative_error_seconds
+        self.negative_not_found_seconds = negative_not_found_seconds
+        self.near_seconds = near_seconds
+        self.negatives = NegativeCache(cache.max_entries, clock)
+        self._clock = clock
+        self._sleep: Callable[[float], None] = time.sleep
         self.caller_limits = caller_limits
         # Default: FORECAST_CACHE_TTL_SECONDS' 30 minutes, stale for an hour like the current weather.
         self.forecasts = forecast_cache or ObservationCache(
             ttl_seconds=1800.0, max_entries=10_000, stale_seconds=3600.0
         )
-        # Default: a month, as GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails.
+        # Postal code -> place, the first upstream step (geocoding.py). Default: a month, as
+        # GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails. In-process: the shared
+        # Redis state (shared.py) carries the weather entries, not yet the places.
         month = 30 * 86400.0
         self.places = Places(
             provider,
             places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
             self._upstream,
         )
+        # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
+        # gets the rest (budget.py), never more than the provider's own timeout.
+        self.margin_seconds = margin_seconds
 
     @classmethod
     def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
+        metrics = metrics or Metrics()
         provider = build_provider(settings)
+        shared: SharedState | None = None
+        if settings.shared:
+            client = connect(
+                settings.redis_url,
+                settings.redis_password.get_secret_value(),
+                settings.redis_timeout_seconds,
+            )
+            shared = SharedState(
+                client,
+                metrics,
+                entry_seconds=settings.cache_ttl_seconds + settings.stale_if_error_seconds,
+                # Longer than the upstream timeout, so a live leader never loses its lock mid-fetch.
+                lock_seconds=settings.owm_timeout_seconds + 2,
+            )
         cache: ObservationCache[Observation] = ObservationCache(
-            ttl_seconds=settings.cache_ttl_seconds,
+            ttl_seconds=settings.cache_local_ttl_seconds if shared else settings.cache_ttl_seconds,
             max_entries=settings.cache_max_entries,
             stale_seconds=settings.stale_if_error_seconds,
+            data_ttl_seconds=settings.cache_ttl_seconds,
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
         limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
         caller_limits = CallerLimits(
             settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
         )
-        places_cache: ObservationCache[Geocoded] = ObservationCache(
-            ttl_seconds=settings.geocode_ttl_seconds,
-            max_entries=settings.cache_max_entries * 10,
-            stale_seconds=2 * settings.geocode_ttl_seconds,
+        return cls(
+            provider,
+            cache,
+            limiter,
+            metrics,
+            shared=shared,
+            negative_error_seconds=settings.negative_cache_error_seconds,
+            negative_not_found_seconds=settings.negative_cache_not_found_seconds,
+            near_seconds=settings.cache_local_ttl_seconds,
+            caller_limits=caller_limits,
+            places_cache=ObservationCache(
+                ttl_seconds=settings.geocode_ttl_seconds,
+                max_entries=settings.cache_max_entries * 10,
+                stale_seconds=2 * settings.geocode_ttl_seconds,
+            ),
+            margin_seconds=settings.deadline_margin_seconds,
+            forecast_cache=ObservationCache(
+                ttl_seconds=settings.forecast_cache_ttl_seconds,
+                max_entries=settings.cache_max_entries,
+                stale_seconds=settings.stale_if_error_seconds,
+            ),
         )
-        forecast_cache: ObservationCache[Forecast] = ObservationCache(
-            ttl_seconds=settings.forecast_cache_ttl_seconds,
-            max_entries=settings.cache_max_entries,
-            stale_seconds=settings.stale_if_error_seconds,
-        )
-        return cls(provider, cache, limiter, metrics, caller_limits, places_cache, forecast_cache)
 
     def current_weather(
         self,
@@ -102,18 +218,30 @@ class WeatherLookup:
         country_code: str = "",
         units: Units | str | None = None,
         caller: Caller = ANONYMOUS,
+        budget_seconds: float | None = None,
     ) -> Report:
-        """The current weather for a raw question; raises errors.WeatherError subclasses."""
-        query, observation, result = self._lookup(
-            self.cache, postal_code, country_code, units, caller, self.provider.weather_at
-        )
-        observation = replace(observation, location=self._asked(query, observation.location))
+        """The current weather for a raw question; raises errors.WeatherError subclasses.
+
+        `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
+        """
+        query = validate(postal_code, country_code, units)
+
+        def load(deadline: float | None) -> Loaded[Observation]:
+            return self._load(query, deadline, caller)
+
+        loaded = self._lookup(query, self.cache, load, budget_seconds, shared=self.shared is not None)
+        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        # code that was asked, canonical, and the area the weather is for.
+        observation = replace(loaded.value, location=self._asked(query, loaded.value.location))
         return Report(
             observation=observation,
             units=query.units,
             temperature=temperatures(observation, query.units),
             wind=wind(observation, query.units),
-            cache=result,
+            cache=loaded.result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
             precipitation=precipitation(observation, query.units),
         )
 
@@ -123,50 +251,74 @@ class WeatherLookup:
         country_code: str = "",
         units: Units | str | None = None,
         caller: Caller = ANONYMOUS,
+        budget_seconds: float | None = None,
     ) -> ForecastReport:
-        """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses."""
-        query, forecast, result = self._lookup(
-            self.forecasts, postal_code, country_code, units, caller, self.provider.forecast_at
-        )
-        forecast = replace(forecast, location=self._asked(query, forecast.location))
+        """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses.
+
+        The current weather's path (`budget_seconds` as there), in process: no shared cache yet.
+        """
+        query = validate(postal_code, country_code, units)
+        key = ("forecast", query.place_key)
+
+        def load(deadline: float | None) -> Loaded[Forecast]:
+            self._raise_remembered(key, shared=False)
+            return Loaded(self._fetch(query, caller, self.provider.forecast_at, key, shared=False))
+
+        loaded = self._lookup(query, self.forecasts, load, budget_seconds, shared=False)
+        forecast = replace(loaded.value, location=self._asked(query, loaded.value.location))
         return ForecastReport(
             forecast=forecast,
             units=query.units,
             slots=tuple(slot_in(slot, query.units) for slot in forecast.slots),
             days=days(forecast, query.units),
-            cache=result,
+            cache=loaded.result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
         )
 
     def _lookup(
         self,
+        query: Query,
         cache: ObservationCache[V],
-        postal_code: str,
-        country_code: str,
-        units: Units | str | None,
-        caller: Caller,
-        fetch: Callable[[Place], V],
-    ) -> tuple[Query, V, CacheResult]:
-        """Validate, then the place's cache entry: on a miss, geocode (shared) and one upstream call."""
-        query = validate(postal_code, country_code, units)
+        load: Callable[[float | None], Loaded[V]],
+        budget_seconds: float | None,
+        *,
+        shared: bool,
+    ) -> Loaded[V]:
+        """The in-process cache (one flight per place, stale-if-error) within the caller's deadline.
 
-        def upstream() -> V:
-            # A miss: the caller's own allowance first (caller_limits.py, once per lookup), then the
-            # shared budget for each upstream call (geocoding, when the place is not cached, and the
-            # weather or forecast). A refusal is counted as an upstream outcome of its kind: nothing sent.
-            try:
-                if caller.cache_only:
-                    raise cache_only_refusal()
-                if self.caller_limits is not None:
-                    self.caller_limits.spend(caller)
-            except CallerLimited as exc:
-                self.metrics.observe_upstream(self.provider.source, exc.kind)
-                raise
-            place = self.places.resolve(query)
-            return self._upstream(lambda: fetch(place))
+        `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
+        """
+        deadline = None
+        if budget_seconds is not None:
+            deadline = self._clock() + budget_seconds - DEADLINE_MARGIN_SECONDS
+        loaded_here: list[bool] = []
 
-        value, result = cache.get(query.place_key, upstream)
+        def loader() -> Loaded[V]:
+            loaded_here.append(True)
+            return load(deadline)
+
+        upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
+        with budget.upstream_deadline(upstream):
+            loaded = cache.lookup(
+                query.place_key,
+                loader,
+                serves_stale,
+                wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
+                timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+            )
+        if shared:
+            self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
+        result = loaded.result
         self.metrics.observe_cache(result)
-        return query, value, result
+        if result is CacheResult.STALE and isinstance(loaded.cause, Misconfigured):
+            self.metrics.stale_refused_key.inc()
+            log.error(
+                "serving a stale answer because OpenWeatherMap refused the API key: fix OWM_API_KEY",
+                extra={"postal_code": query.postal_code, "country_code": query.country_code},
+            )
+        return loaded
 
     @staticmethod
     def _asked(query: Query, location: Location) -> Location:
@@ -176,12 +328,158 @@ class WeatherLookup:
             location, postal_code=query.postal_code, district=query.lookup_code if query.district else ""
         )
 
-    def _upstream(self, call: Callable[[], T]) -> T:
-        """One upstream call: it spends the budget (when there is one) and is counted by outcome."""
+    # -- the load behind the in-process cache ---------------------------------------------------------
+
+    def _load(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+        place = query.place_key
+        shared = self.shared
+        old = None
+        if shared is not None:
+            entry = shared.get(place)
+            if entry is not None and entry.age < self.cache.data_ttl_seconds:
+                self.metrics.shared_cache.labels("hit").inc()
+                return Loaded(entry.observation, CacheResult.HIT, entry.age)
+            if not shared.degraded:  # a failed read is counted as "error" already
+                self.metrics.shared_cache.labels("miss").inc()
+            old = entry
+        try:
+            self._raise_remembered(place)
+            return self._fetch_once(query, deadline, caller)
+        except WeatherError as exc:
+            if old is not None and serves_stale(exc) and old.age <= self.cache.stale_seconds:
+                self.metrics.shared_cache.labels("stale").inc()
+                return Loaded(old.observation, CacheResult.STALE, old.age, exc)
+            raise
+
+    def _raise_remembered(self, place: Hashable, shared: bool = True) -> None:
+        failure = self.negatives.get(place)
+        where = "local"
+        if failure is None and shared and self.shared is not None:
+            failure = self.shared.remembered(place)
+            where = "shared"
+            if failure is not None:
+                # A near copy, so a crowd asking this replica costs Redis one read, not one each.
+                self.negatives.put(place, failure, self.near_seconds)
+        if failure is None:
+            return
+        error_class = REMEMBERED_KINDS.get(failure.kind)
+        if error_class is None:
+            return
+        self.metrics.negative_cache.labels("hit", failure.kind, where).inc()
+        raise error_class(failure.message)
+
+    def _remember(self, place: Hashable, error: WeatherError, shared: bool = True) -> None:
+        if error.kind not in REMEMBERED_KINDS:
+            return
+        not_found = isinstance(error, NotFound)
+        seconds = self.negative_not_found_seconds if not_found else self.negative_error_seconds
+        if seconds <= 0:
+            return
+        failure = Remembered(error.kind, error.message)
+        self.negatives.put(place, failure, seconds)
+        self.metrics.negative_cache.labels("stored", error.kind, "local").inc()
+        if shared and self.shared is not None:
+            self.shared.remember(place, failure, seconds)
+            self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
+
+    def _fetch_once(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+        """Upstream once for the fleet: take the place's lock, or wait for the replica that holds it."""
+        shared = self.shared
+        if shared is None:
+            return Loaded(self._fetch(query, caller, self.provider.weather_at, place=query.place_key))
+        place = query.place_key
+        state, token = shared.try_lock(place)
+        if state is LockState.BUSY:
+            waited = self._wait_for_leader(query, deadline)
+            if isinstance(waited, Loaded):
+                return waited
+            state, token = waited
+        try:
+            observation = self._fetch(query, caller, self.provider.weather_at, place=place)
+            shared.put(place, observation)
+            return Loaded(observation)
+        finally:
+            if state is LockState.ACQUIRED:
+                shared.unlock(place, token)
+
+    def _wait_for_leader(
+        self, query: Query, deadline: float | None
+    ) -> Loaded[Observation] | tuple[LockState, str]:
+        """Poll for the leader's answer; a Loaded, or the lock state to fetch under (takeover, Redis gone)."""
+        shared = self.shared
+        assert shared is not None
+        place = query.place_key
+        bound = self._clock() + shared.lock_seconds + 1.0
+        end = bound if deadline is None else min(deadline, bound)
+        while True:
+            polled = shared.poll(place)
+            if polled.entry is not None and polled.entry.age < self.cache.data_ttl_seconds:
+                self.metrics.lock_waits.labels("answer").inc()
+                return Loaded(polled.entry.observation, CacheResult.HIT, polled.entry.age)
+            if polled.remembered is not None and polled.remembered.kind in REMEMBERED_KINDS:
+                self.metrics.lock_waits.labels("negative").inc()
+                raise REMEMBERED_KINDS[polled.remembered.kind](polled.remembered.message)
+            if not polled.reachable:
+                # Redis went away while we waited: fetch here rather than wait for nothing.
+                return LockState.UNAVAILABLE, ""
+            if not polled.locked:
+                state, token = shared.try_lock(place)
+                if state is not LockState.BUSY:
+                    self.metrics.lock_waits.labels("takeover").inc()
+                    return state, token
+            if self._clock() + POLL_SECONDS >= end:
+                self.metrics.lock_waits.labels("deadline").inc()
+                raise Unavailable(
+                    "another replica is still fetching this place's weather; try again in a moment"
+                )
+            self._sleep(POLL_SECONDS)
+
+    def _fetch(
+        self,
+        query: Query,
+        caller: Caller,
+        at: Callable[[Place], V],
+        place: Hashable,
+        *,
+        shared: bool = True,
+    ) -> V:
+        """A miss: upstream for the query's place (geocoded, then `at` its coordinates); a failure is
+        remembered under `place` (the negative cache's key)."""
         source = self.provider.source
+        # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
+        # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent, and it
+        # is never remembered (it is this caller's, not the place's).
+        try:
+            if caller.cache_only:
+                raise cache_only_refusal()
+            if self.caller_limits is not None:
+                self.caller_limits.spend(caller)
+        except CallerLimited as exc:
+            self.metrics.observe_upstream(source, exc.kind)
+            raise
+        # Then each upstream call (geocoding when the place is not cached, the weather at its coordinates)
+        # needs time left in the caller's deadline and spends the shared budget; upstream waits are cut
+        # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
+        # refusals (no time, budget spent) are not.
+        try:
+            where = self.places.resolve(query)
+            return self._upstream(lambda: at(where))
+        except (BudgetSpent, NoTime):
+            raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
+        except WeatherError as exc:
+            self._remember(place, exc, shared)
+            raise
+
+    def _upstream(self, call: Callable[[], T]) -> T:
+        """One upstream call: it needs time left, spends the budget (if any) and is counted by outcome."""
+        source = self.provider.source
+        if budget.remaining() == 0:
+            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
+            self.metrics.observe_upstream(source, NO_TIME)
+            raise NoTime("the caller's deadline leaves no time to ask upstream; try again shortly")
         if self.limiter is not None and not self.limiter.try_acquire():
             self.metrics.observe_upstream(source, THROTTLED)
-            raise RateLimited("the weather service's upstream call budget is used up; try again in a minute")
+            raise BudgetSpent("the weather service's upstream call budget is used up; try again in a minute")
         try:
             answer = call()
         except WeatherError as exc:

@@ -20,6 +20,12 @@ from .status import is_public, to_grpc_status
 log = logging.getLogger(__name__)
 A = TypeVar("A", Report, ForecastReport)
 
+# gRPC's retry pushback (gRFC A6): a negative value in this trailer tells the client's retry policy not to
+# retry. Every answer the servicer gives has been through the lookup, which may have cost an upstream call,
+# so none is retried; the policy still retries UNAVAILABLE from a server that is down or shutting down
+# (the call never reached the servicer), and the channel's next attempt finds another pod.
+NO_RETRY = (("grpc-retry-pushback-ms", "-1"),)
+
 UNITS_FROM_PROTO = {
     weather_pb2.UNITS_UNSPECIFIED: Units.METRIC,
     weather_pb2.UNITS_METRIC: Units.METRIC,
@@ -186,7 +192,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         self,
         request: weather_pb2.GetCurrentWeatherRequest | weather_pb2.GetForecastRequest,
         context: grpc.ServicerContext,
-        lookup: Callable[[str, str, Units | str, Caller], A],
+        lookup: Callable[[str, str, Units | str, Caller, float | None], A],
     ) -> A:
         """The domain's answer to a request naming a place; a domain error aborts with its status."""
         call = self._call_log(context)
@@ -194,8 +200,10 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # get()'s default, so the hot path does not format that text for every valid request.
         units: Units | str = UNITS_FROM_PROTO.get(request.units) or f"#{request.units}"
         caller = caller_from(context.invocation_metadata(), _peer(context), request.cache_only)
+        # The caller's deadline as a plain budget for the domain (None without a deadline).
+        budget = context.time_remaining()
         try:
-            report = lookup(request.postal_code, request.country_code, units, caller)
+            report = lookup(request.postal_code, request.country_code, units, caller, budget)
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
@@ -204,11 +212,14 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
                 log.error("internal error", exc_info=exc, extra={"request_id": call.request_id})
             status = to_grpc_status(exc)
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
-            context.set_trailing_metadata(status.trailing_metadata)
+            context.set_trailing_metadata(tuple(status.trailing_metadata) + NO_RETRY)
             context.abort(status.code, status.details)
         answer = report.forecast if isinstance(report, ForecastReport) else report.observation
         place = answer.location
         call.fields.update(
             cache=report.cache.value, postal_code=place.postal_code, country_code=place.country_code
         )
+        if report.stale_cause:
+            # The RPC's own line (with its request id) says what the stale answer covers for.
+            call.fields["stale_cause"] = report.stale_cause
         return report
