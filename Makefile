@@ -94,7 +94,7 @@ chromium: ## Install Debian's chromium and chromium-driver when missing
 	@scripts/apt-ensure.sh chromium=chromium chromedriver=chromium-driver
 
 .PHONY: redis
-redis: ## Install Debian's redis-server when missing (integration tests start their own on 127.0.0.1)
+redis: ## Install Debian's redis-server when missing (the tests start their own on free 127.0.0.1 ports)
 	@scripts/apt-ensure.sh redis-server=redis-server
 
 .PHONY: test-reliability

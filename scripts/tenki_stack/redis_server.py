@@ -86,6 +86,7 @@ class RedisServer:
         if self.process is None:
             return
         if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)

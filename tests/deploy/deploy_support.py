@@ -22,6 +22,9 @@ RELEASE = "tenki"
 # A key that must never show up outside the Secret holding it.
 CANARY_KEY = "canary-owm-key-5f0c2d9e"
 
+# The Secret an operator keeps the Redis password in (redis.existingSecret).
+REDIS_SECRET = "tenki-redis-auth"
+
 # An operator's production values file: OpenShift ids, every extension point, ServiceMonitors.
 OPERATOR_VALUES = ROOT / "tests" / "deploy" / "operator-values.yaml"
 
@@ -65,6 +68,13 @@ VALUE_SETS: dict[str, list[str]] = {
         "httpRoute.hostnames[0]=tenki.example.org",
     ],
     "service-monitor": ["--set", "serviceMonitor.enabled=true"],
+    "redis": ["--set", "redis.enabled=true"],
+    "redis-external": [
+        "--set",
+        "redis.url=rediss://redis.cache.example.org:6380/2",
+        "--set",
+        f"redis.existingSecret={REDIS_SECRET}",
+    ],
     "operator": ["-f", str(OPERATOR_VALUES)],
 }
 

@@ -32,6 +32,10 @@ VALUE_SETS: dict[str, list[str]] = {
         "--set", "weather.autoscaling.enabled=true", "--set", "frontend.autoscaling.enabled=true",
     ],
     "chart-secret-grpcroute": ["--set", "owm.apiKey=not-a-real-key", "--set", "grpcRoute.enabled=true"],
+    # The chart's own Redis-protocol server (Valkey) for the fleet's shared state, with a password.
+    "redis": ["--set", "redis.enabled=true", "--set", "redis.existingSecret=tenki-redis"],
+    # Without its password, as redis.enabled alone renders it.
+    "redis-no-password": ["--set", "redis.enabled=true"],
     # What an operator sets: OpenShift-assigned ids, extension points, ServiceMonitors (one file, as a
     # production values file would be).
     "operator": ["-f", str(ROOT / "tests" / "deploy" / "operator-values.yaml")],

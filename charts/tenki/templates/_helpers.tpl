@@ -194,3 +194,26 @@ weather pod and spreads calls over them (round_robin); the ClusterIP Service sta
 {{- fail "routes need a Gateway: set gateway.create=true or list gateway.parentRefs" }}
 {{- end }}
 {{- end }}
+
+{{/*
+REDIS_URL of the weather pods: the chart's own server (redis.enabled), redis.url, or "" (no shared state).
+*/}}
+{{- define "tenki.redisUrl" -}}
+{{- if and .Values.redis.enabled .Values.redis.url }}
+{{- fail "redis: set redis.enabled (the chart runs Valkey) or redis.url (a server you run), not both" }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+{{- printf "redis://%s.%s.svc:%d/0" (include "tenki.componentName" (dict "root" . "component" "redis")) .Release.Namespace (int .Values.redis.port) }}
+{{- else }}
+{{- .Values.redis.url }}
+{{- end }}
+{{- end }}
+
+{{/* The most weather pods that can run at once: maxReplicas with the HPA, else replicaCount. */}}
+{{- define "tenki.weatherMaxPods" -}}
+{{- if .Values.weather.autoscaling.enabled }}
+{{- .Values.weather.autoscaling.maxReplicas }}
+{{- else }}
+{{- .Values.weather.replicaCount }}
+{{- end }}
+{{- end }}

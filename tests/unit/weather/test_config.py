@@ -57,6 +57,30 @@ def test_a_given_environment_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> N
     assert WeatherSettings.from_env().port == 6000
 
 
+def test_redis_is_off_unless_a_url_is_given_and_the_fallback_share_defaults_to_one_process() -> None:
+    settings = WeatherSettings.from_env({})
+    assert settings.redis_url == "" and settings.owm_rate_limit_replicas == 1
+    assert settings.redis_timeout_seconds == 0.25
+    for url in ("redis://127.0.0.1:6379/0", "rediss://cache.example.org:6380/1", "unix:///run/redis.sock"):
+        assert WeatherSettings.from_env({"REDIS_URL": url}).redis_url == url
+
+
+def test_a_bad_redis_url_is_named_and_neither_it_nor_the_password_is_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        WeatherSettings.from_env(
+            {"REDIS_URL": "http://user:s3cret@cache:6379", "OWM_RATE_LIMIT_REPLICAS": "0"}
+        )
+    message = str(caught.value)
+    assert "REDIS_URL: Value error, must start with redis://, rediss://, unix://" in message
+    assert "OWM_RATE_LIMIT_REPLICAS" in message and "s3cret" not in message
+
+
+@pytest.mark.parametrize("url", ["redis://cache:notaport/0", "redis://cache:99999999999999999999/0"])
+def test_a_redis_url_redis_py_cannot_read_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL: Value error, is not a Redis URL redis-py can read"):
+        WeatherSettings.from_env({"REDIS_URL": url})
+
+
 def test_redis_url_takes_the_three_schemes_and_never_echoes_its_value() -> None:
     for url in ("redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1", "unix:///run/redis.sock"):
         assert WeatherSettings.from_env({"REDIS_URL": url}).shared

@@ -24,7 +24,7 @@ from tenki_weather.model import (
     Place,
     Units,
 )
-from tenki_weather.ratelimit import TokenBucket
+from tenki_weather.ratelimit import local_budget
 from tenki_weather.service import WeatherLookup
 
 CLEAR = Condition(800, "Clear", "clear sky", "01n")
@@ -203,7 +203,7 @@ def counted(clock) -> tuple[WeatherLookup, CountingProvider]:
     lookup = WeatherLookup(
         provider,
         ObservationCache(600, 100, 3600, clock=clock),
-        TokenBucket(4, clock=clock),
+        local_budget(4),
         Metrics(),
         forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
     )
@@ -293,7 +293,7 @@ def test_no_time_left_sends_no_forecast_request_and_is_not_remembered(clock) -> 
     lookup = WeatherLookup(
         provider,
         ObservationCache(600, 100, 3600, clock=clock),
-        TokenBucket(4, clock=clock),
+        local_budget(4),
         Metrics(),
         negative_error_seconds=5,
         margin_seconds=0.5,
@@ -302,7 +302,7 @@ def test_no_time_left_sends_no_forecast_request_and_is_not_remembered(clock) -> 
     with pytest.raises(Unavailable):
         lookup.forecast("94040", "us", budget_seconds=0.2)
     assert (provider.geocodes, provider.forecasts) == (0, 0)
-    assert lookup.limiter is not None and lookup.limiter.try_acquire()  # no token spent
+    assert lookup.budget is not None and lookup.budget.acquire().allowed  # none of the 4 spent
     # Not remembered for the place: with time, the next call goes upstream.
     assert lookup.forecast("94040", "us", budget_seconds=5).cache is CacheResult.MISS
     assert provider.forecasts == 1

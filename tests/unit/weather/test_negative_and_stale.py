@@ -11,7 +11,7 @@ from tenki_weather.cache import ObservationCache
 from tenki_weather.errors import InternalError, Misconfigured, NotFound, RateLimited, Unavailable
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import CacheResult, Observation
-from tenki_weather.ratelimit import TokenBucket
+from tenki_weather.ratelimit import LOCAL, Decision
 from tenki_weather.service import WeatherLookup
 
 
@@ -20,10 +20,27 @@ def provider(make_observation) -> ScriptedProvider:
     return ScriptedProvider(make_observation)
 
 
+class ClockBudget:
+    """The upstream budget's interface on the test's clock: `limit` calls in any 60 s (the lookup's clock)."""
+
+    def __init__(self, limit: int, clock) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._calls: list[float] = []
+
+    def acquire(self) -> Decision:
+        now = self._clock()
+        self._calls = [t for t in self._calls if now - t < 60]
+        if len(self._calls) >= self.limit:
+            return Decision(False, LOCAL)
+        self._calls.append(now)
+        return Decision(True, LOCAL)
+
+
 def lookup_with(provider, clock, rate: int = 1000, max_entries: int = 100) -> WeatherLookup:
     cache: ObservationCache[Observation] = ObservationCache(600, max_entries, 3600, clock=clock)
     return WeatherLookup(
-        provider, cache, TokenBucket(rate, clock=clock), Metrics(),
+        provider, cache, ClockBudget(rate, clock), Metrics(),
         negative_error_seconds=5, negative_not_found_seconds=3600, clock=clock,
     )  # fmt: skip
 
@@ -65,9 +82,9 @@ def test_an_upstream_failure_is_remembered_for_a_few_seconds(provider, clock, er
 def test_tenkis_own_budget_and_internal_errors_are_not_remembered(provider, clock) -> None:
     lookup = lookup_with(provider, clock, rate=2)  # one lookup: a geocoding and a weather call
     lookup.current_weather("94040", "us")
-    with pytest.raises(RateLimited, match="budget is used up"):
+    with pytest.raises(RateLimited, match=r"budget \(2 OpenWeatherMap calls a minute\) is used up"):
         lookup.current_weather("94041", "us")
-    clock.advance(60)  # a token again; the refusal was not remembered, so it is spent at once
+    clock.advance(60)  # the first call has left the window; the refusal was not remembered
     assert lookup.current_weather("94041", "us").cache is CacheResult.MISS
     lookup = lookup_with(provider, clock)
     provider.error = InternalError("bug")

@@ -15,7 +15,7 @@ from tenki_weather.errors import InvalidInput, NotFound, RateLimited, Unavailabl
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import CacheResult, Observation, Place, Units
 from tenki_weather.owm import OwmProvider
-from tenki_weather.ratelimit import TokenBucket
+from tenki_weather.ratelimit import local_budget
 from tenki_weather.service import WeatherLookup
 from tenki_weather.validation import validate
 
@@ -55,7 +55,7 @@ def provider(make_observation) -> ScriptedProvider:
 
 def service_with(provider, clock, rate: int = 60) -> WeatherLookup:
     cache: ObservationCache[Observation] = ObservationCache(600, 100, 3600, clock=clock)
-    return WeatherLookup(provider, cache, TokenBucket(rate, clock=clock), Metrics())
+    return WeatherLookup(provider, cache, local_budget(rate), Metrics())
 
 
 def metric(service: WeatherLookup, name: str, **labels: str) -> float:
@@ -90,11 +90,14 @@ def test_invalid_input_never_reaches_the_provider(provider, clock) -> None:
 
 def test_the_rate_limit_refuses_upstream_calls_beyond_the_budget(provider, clock) -> None:
     service = service_with(provider, clock, rate=2)
-    service.current_weather("10001", "us")  # a geocoding call and a weather call: the two tokens
-    with pytest.raises(RateLimited, match="budget"):
+    service.current_weather("10001", "us")  # a geocoding call and a weather call: the window's two
+    with pytest.raises(RateLimited, match=r"budget \(2 OpenWeatherMap calls a minute\) is used up"):
         service.current_weather("10002", "us")
     assert len(provider.geocodes) == 1 and len(provider.calls) == 1
     assert upstream(service, "throttled") == 1
+    decisions = "tenki_weather_upstream_budget_decisions_total"
+    assert metric(service, decisions, scope="local", result="allowed") == 2
+    assert metric(service, decisions, scope="local", result="denied") == 1
     # Cached places are still answered while the budget is spent.
     assert service.current_weather("10001", "us").cache is CacheResult.HIT
 
@@ -102,8 +105,7 @@ def test_the_rate_limit_refuses_upstream_calls_beyond_the_budget(provider, clock
 def test_an_exhausted_budget_serves_a_stale_entry(provider, clock) -> None:
     service = service_with(provider, clock, rate=2)
     service.current_weather("10001", "us")
-    clock.advance(601)  # past the TTL; the bucket refilled but holds at most 2
-    service.current_weather("10002", "us")  # spends both tokens (geocoding and weather)
+    clock.advance(601)  # past the TTL (the cache's clock; the budget's window runs on real time)
     report = service.current_weather("10001", "us")  # geocoding cached; the weather call is refused
     assert report.stale and report.cache is CacheResult.STALE
 
@@ -173,7 +175,7 @@ def test_a_geocoding_failure_is_counted_and_raised(provider, clock) -> None:
 def test_from_settings_picks_the_provider(environ, provider_type, limited) -> None:
     service = WeatherLookup.from_settings(WeatherSettings.from_env(environ))
     assert isinstance(service.provider, provider_type)
-    assert (service.limiter is not None) is limited
+    assert (service.budget is not None) is limited
 
 
 class BudgetRecordingProvider(ScriptedProvider):
@@ -240,7 +242,7 @@ def test_no_time_left_after_geocoding_means_no_weather_call_and_no_token(make_ob
 
     provider.geocode = slow_geocode  # type: ignore[method-assign]
     cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
-    service = WeatherLookup(provider, cache, TokenBucket(60, clock=clock), Metrics(), margin_seconds=0.5)
+    service = WeatherLookup(provider, cache, local_budget(60), Metrics(), margin_seconds=0.5)
     with pytest.raises(Unavailable):
         service.current_weather("94040", "us", budget_seconds=0.6)
     assert len(provider.geocodes) == 1 and provider.calls == []

@@ -14,6 +14,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from redis import ConnectionPool
 
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
@@ -46,7 +47,10 @@ class WeatherSettings(BaseSettings):
     # remaining time less DEADLINE_MARGIN_SECONDS, kept back for the answer (a stale entry, an error).
     owm_timeout_seconds: float = Field(3.0, alias="OWM_TIMEOUT_SECONDS", gt=0)
     deadline_margin_seconds: float = Field(0.5, alias="DEADLINE_MARGIN_SECONDS", ge=0)
+    # The fleet's OWM calls in any 60 seconds (in Redis with REDIS_URL; else this process's own).
     owm_rate_limit_per_minute: int = Field(60, alias="OWM_RATE_LIMIT_PER_MINUTE", gt=0)
+    # How many weather processes share the key: while Redis fails, each allows the limit divided by it.
+    owm_rate_limit_replicas: int = Field(1, alias="OWM_RATE_LIMIT_REPLICAS", gt=0)
     # "demo" or "owm"; empty means: "owm" when a key is set, else "demo".
     weather_provider: Literal["", "demo", "owm"] = Field("", alias="WEATHER_PROVIDER")
 
@@ -111,6 +115,12 @@ class WeatherSettings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if value and not value.startswith(REDIS_SCHEMES):
             raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
+        if value:
+            try:
+                # What redis-py will read (nothing connects): a bad port fails here, not at start-up.
+                ConnectionPool.from_url(value)
+            except ValueError as exc:
+                raise ValueError(f"is not a Redis URL redis-py can read ({exc})") from None
         return value
 
     @field_validator("log_level", mode="before")

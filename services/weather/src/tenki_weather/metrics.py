@@ -20,6 +20,7 @@ from prometheus_client import (
 )
 
 from .model import CacheResult
+from .ratelimit import FALLBACK, LOCAL
 
 # Upstream outcomes: "ok", an errors.WeatherError kind, or "throttled" (tenki's own budget refused
 # the call, so nothing was sent), or "no_time" (the caller's deadline left no time for it: not sent).
@@ -60,6 +61,19 @@ class Metrics:
             "(throttled: refused by tenki's own rate limit, not sent; "
             "no_time: the caller's deadline left no time for it, not sent)",
             ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.budget_decisions = Counter(
+            "tenki_weather_upstream_budget_decisions",
+            "The OWM call budget's answers before upstream calls, by scope (local: in-process; fleet: "
+            "shared in Redis; fallback: the local share while Redis fails) and result (allowed, denied)",
+            ["scope", "result"],
+            registry=self.registry,
+        )
+        self.budget_degraded = Gauge(
+            "tenki_weather_upstream_budget_degraded",
+            "1 while the fleet budget's Redis fails and the local fallback budget answers (as of the last "
+            "upstream call), else 0",
             registry=self.registry,
         )
         # The shared cache (REDIS_URL) and the near cache in front of it.
@@ -127,6 +141,11 @@ class Metrics:
 
     def observe_upstream(self, provider: str, outcome: str) -> None:
         self.upstream_calls.labels(provider, outcome).inc()
+
+    def observe_budget(self, scope: str, allowed: bool) -> None:
+        self.budget_decisions.labels(scope, "allowed" if allowed else "denied").inc()
+        if scope != LOCAL:
+            self.budget_degraded.set(1 if scope == FALLBACK else 0)
 
     def serve(self, port: int, host: str) -> WSGIServer:
         """Start the /metrics HTTP listener in a daemon thread; returns the WSGI server (to shut down)."""

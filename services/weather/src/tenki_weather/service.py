@@ -53,7 +53,16 @@ from .model import (
     Units,
 )
 from .provider import Provider, build_provider
-from .ratelimit import TokenBucket
+from .ratelimit import (
+    FALLBACK,
+    FLEET,
+    FleetBudget,
+    MovingWindowBudget,
+    UpstreamBudget,
+    fallback_limit,
+    local_budget,
+    redis_storage,
+)
 from .shared import POLL_SECONDS, LockState, Remembered, SharedState, connect
 from .units import precipitation, temperatures, wind
 from .validation import validate
@@ -118,7 +127,7 @@ class WeatherLookup:
         self,
         provider: Provider,
         cache: ObservationCache[Observation],
-        limiter: TokenBucket | None = None,
+        budget: UpstreamBudget | None = None,
         metrics: Metrics | None = None,
         *,
         shared: SharedState | None = None,
@@ -133,7 +142,7 @@ class WeatherLookup:
     ) -> None:
         self.provider = provider
         self.cache = cache
-        self.limiter = limiter
+        self.budget = budget
         self.metrics = metrics or Metrics()
         self.shared = shared
         self.negative_error_seconds = negative_error_seconds
@@ -185,14 +194,14 @@ class WeatherLookup:
             data_ttl_seconds=settings.cache_ttl_seconds,
         )
         # The demo provider makes no upstream calls, so only OWM spends the budget.
-        limiter = TokenBucket(settings.owm_rate_limit_per_minute) if settings.provider == "owm" else None
+        call_budget = build_budget(settings) if settings.provider == "owm" else None
         caller_limits = CallerLimits(
             settings.grpc_rate_limit_upstream, settings.grpc_rate_limit_exempt.split(",")
         )
         return cls(
             provider,
             cache,
-            limiter,
+            call_budget,
             metrics,
             shared=shared,
             negative_error_seconds=settings.negative_cache_error_seconds,
@@ -474,12 +483,18 @@ class WeatherLookup:
         """One upstream call: it needs time left, spends the budget (if any) and is counted by outcome."""
         source = self.provider.source
         if budget.remaining() == 0:
-            # The caller's deadline leaves no time for upstream: no call (and no token) spent on it.
+            # The caller's deadline leaves no time for upstream: no call (and no budget) spent on it.
             self.metrics.observe_upstream(source, NO_TIME)
             raise NoTime("the caller's deadline leaves no time to ask upstream; try again shortly")
-        if self.limiter is not None and not self.limiter.try_acquire():
-            self.metrics.observe_upstream(source, THROTTLED)
-            raise BudgetSpent("the weather service's upstream call budget is used up; try again in a minute")
+        if self.budget is not None:
+            decision = self.budget.acquire()
+            self.metrics.observe_budget(decision.scope, decision.allowed)
+            if not decision.allowed:
+                self.metrics.observe_upstream(source, THROTTLED)
+                raise BudgetSpent(
+                    f"the weather service's upstream call budget ({self.budget.limit} OpenWeatherMap calls "
+                    "a minute) is used up; try again in a minute"
+                )
         try:
             answer = call()
         except WeatherError as exc:
@@ -487,3 +502,15 @@ class WeatherLookup:
             raise
         self.metrics.observe_upstream(source, "ok")
         return answer
+
+
+def build_budget(settings: WeatherSettings) -> UpstreamBudget:
+    """OWM_RATE_LIMIT_PER_MINUTE in-process, or the fleet's in Redis (REDIS_URL) with a local fallback."""
+    limit = settings.owm_rate_limit_per_minute
+    if not settings.redis_url:
+        return local_budget(limit)
+    shared = redis_storage(settings.redis_url, settings.redis_password, settings.redis_timeout_seconds)
+    return FleetBudget(
+        MovingWindowBudget(limit, shared, scope=FLEET),
+        local_budget(fallback_limit(limit, settings.owm_rate_limit_replicas), scope=FALLBACK),
+    )
