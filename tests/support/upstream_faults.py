@@ -56,9 +56,11 @@ UNAVAILABLE = Outcome(
 )
 UNPARSABLE = "Impossible to parse API response data"
 # OWM refused the question (HTTP 400): tenki's validation let something through. The client sees it as
-# invalid input, next to the postal code field.
+# invalid input, next to the postal code field. Outside stale-if-error's scope, like an unknown code: the
+# question is wrong, not upstream (service.STALE_KINDS).
 UPSTREAM_INVALID = Outcome(
-    "invalid_input", grpc.StatusCode.INVALID_ARGUMENT, 400, "cannot use this postal code", "invalid_input"
+    "invalid_input", grpc.StatusCode.INVALID_ARGUMENT, 400, "cannot use this postal code", "invalid_input",
+    serves_stale=False,
 )
 
 FAULTS: dict[str, Fault] = {

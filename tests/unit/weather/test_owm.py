@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -15,6 +16,7 @@ from pyowm.commons.http_client import HttpRequestBuilder
 from support.upstream_faults import FAULTS as UPSTREAM_FAULTS
 from tenki_stack import owm_corpus
 from tenki_stack.owm_standin import OwmStandIn, refused_base_url
+from tenki_weather import budget
 from tenki_weather.errors import (
     InternalError,
     InvalidInput,
@@ -287,3 +289,30 @@ def test_the_weather_and_geocoding_clients_keep_their_own_schemes(standin: OwmSt
     # PyOWM's default config is one shared dict: an https geocoder must not turn the weather to https.
     provider = OwmProvider(KEY, standin.base_url, 5, geo_base_url="https://api.openweathermap.org/geo/1.0")
     assert provider.weather_at(KNOWN).location.name == "Mountain View"
+
+
+@pytest.mark.parametrize("scope", ["geo", "weather"])
+def test_both_upstream_calls_are_cut_to_the_callers_remaining_time(standin: OwmStandIn, scope: str) -> None:
+    # OWM_TIMEOUT_SECONDS is 5 here; the lookup's upstream deadline (budget.py) leaves 0.3 s: the geocoding
+    # and the weather request alike give up then, and the message names the time they had.
+    standin.slow_seconds = 2.0
+    standin.set_fault("slow", scope)
+    provider = provider_for(standin)
+    started = time.monotonic()
+    with budget.upstream_deadline(0.3), pytest.raises(Unavailable, match=r"within 0\.[23]\d* s"):
+        if scope == "geo":
+            provider.geocode("94040", "US")
+        else:
+            provider.weather_at(KNOWN)
+    assert time.monotonic() - started < 1.5
+    assert standin.request_count == 1
+
+
+def test_no_time_left_sends_no_request(standin: OwmStandIn) -> None:
+    provider = provider_for(standin)
+    with budget.upstream_deadline(0.0):
+        with pytest.raises(Unavailable):
+            provider.geocode("94040", "US")
+        with pytest.raises(Unavailable):
+            provider.weather_at(KNOWN)
+    assert standin.request_count == 0

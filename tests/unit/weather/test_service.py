@@ -90,7 +90,7 @@ def test_invalid_input_never_reaches_the_provider(provider, clock) -> None:
 
 def test_the_rate_limit_refuses_upstream_calls_beyond_the_budget(provider, clock) -> None:
     service = service_with(provider, clock, rate=2)
-    service.current_weather("10001", "us")  # a geocoding call and a weather call: the window's two
+    service.current_weather("10001", "us")  # a geocoding call and a weather call: the whole budget
     with pytest.raises(RateLimited, match=r"budget \(2 OpenWeatherMap calls a minute\) is used up"):
         service.current_weather("10002", "us")
     assert len(provider.geocodes) == 1 and len(provider.calls) == 1
