@@ -230,6 +230,17 @@ class ApiUser(ClientUser):
         ) as response:
             _check_http(response, lookup, expect_json=True)
 
+    @tag("api")
+    @task
+    def forecast(self) -> None:
+        # Dashboards show what is coming too: the forecast, same parameters and statuses.
+        lookup = draw(self.rng)
+        query = urlencode({"zip": lookup.postal_code, "country": lookup.country, "units": lookup.units})
+        with self.client.get(
+            f"/api/v1/forecast?{query}", name=f"/api/v1/forecast [{lookup.kind}]", catch_response=True
+        ) as response:
+            _check_http(response, lookup, expect_json=True)
+
 
 class GrpcUser(User):
     """Another service calling WeatherService.GetCurrentWeather directly over gRPC."""

@@ -1,4 +1,5 @@
-"""A stand-in for OpenWeatherMap (current weather and zip geocoding): a real HTTP server on 127.0.0.1.
+"""A stand-in for OpenWeatherMap (current weather, 5 day / 3 hour forecast and zip geocoding): a real
+HTTP server on 127.0.0.1.
 
 The weather service reaches it through PyOWM's own HTTP client (OWM_BASE_URL = `.base_url`), so every
 test that uses it exercises the real upstream path: URL building, timeouts, status handling, parsing.
@@ -7,9 +8,9 @@ test that uses it exercises the real upstream path: URL building, timeouts, stat
     standin.base_url                  # "http://127.0.0.1:PORT/data/2.5" -> OWM_BASE_URL
     standin.geo_base_url              # "http://127.0.0.1:PORT/geo/1.0" -> OWM_GEO_BASE_URL
     standin.set_fault("429")          # every request now answers HTTP 429
-    standin.set_fault("400", "weather")   # ... only the weather requests (or "geo")
-    standin.request_count             # upstream calls seen so far (geocoding + weather)
-    standin.geocode_count, standin.weather_count
+    standin.set_fault("400", "weather")   # ... only the weather requests (or "geo", "forecast")
+    standin.request_count             # upstream calls seen so far (geocoding + weather + forecast)
+    standin.geocode_count, standin.weather_count, standin.forecast_count
     standin.stop()
 
 GET /geo/1.0/zip?zip=CODE,CC&appid=KEY: OWM's zip geocoding, with OWM's acceptance rules per country:
@@ -22,6 +23,13 @@ GET /data/2.5/weather?lat=..&lon=..: the weather at a place the geocoder answere
 a body of the corpus (owm_corpus.py): London rain with three conditions, Toronto snow with nothing
 unmeasured, Amsterdam with no `timezone`, Berlin with an empty name, Tromsø (NO 9010) in polar night,
 Chiyoda with rain over 3 h, Mountain View every block. Other coordinates get a generated answer.
+
+GET /data/2.5/forecast?lat=..&lon=..: OWM's 5 day / 3 hour forecast at a place, as OWM sends it: "cod"
+"200" (a string), 40 slots from the next 3-hour boundary (UTC), each with `main` (kelvin), one or more
+conditions, `clouds`, `wind` (with `gust`), `visibility`, `pop` (0..1), `rain.3h` / `snow.3h` only in
+wet slots, `sys.pod` and `dt_txt`; and `city` with `coord`, `country`, `timezone`, `sunrise`,
+`sunset`. Deterministic per place and slot (forecast_json). The faults apply as for the weather; the
+"unreadable" forecast is a slot without `dt`, which PyOWM cannot parse.
 
 Behaviour of GET /data/2.5/weather?zip=CODE,CC&appid=KEY[&units=metric|imperial]:
 - no fault: 200 with realistic OWM JSON, deterministic per (zip, country); temperatures in kelvin unless
@@ -45,6 +53,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import re
 import socket
 import threading
@@ -60,13 +69,14 @@ except ImportError:  # pragma: no cover
     import owm_corpus  # type: ignore[no-redef]
 
 WEATHER_PATH = "/data/2.5/weather"
+FORECAST_PATH = "/data/2.5/forecast"
 GEO_PATH = "/geo/1.0/zip"
 UNKNOWN_ZIP = "00000"
 FAULTS = (
     "400", "401", "404", "404-in-body", "429", "500", "502", "503", "slow", "malformed", "empty",
     "unreadable",
 )
-SCOPES = ("geo", "weather")
+SCOPES = ("geo", "weather", "forecast")
 
 # The part of a code OWM's zip geocoder knows, per country (see tenki_weather/postal.py for the evidence).
 GEO_ACCEPTS = {
@@ -217,6 +227,74 @@ def _generated(
     }
 
 
+def forecast_json(lat: float, lon: float, place: tuple[str, str] | None, now: int | None = None) -> dict:
+    """OWM's /data/2.5/forecast body at a place: 40 3-hour slots, deterministic per place and slot."""
+    now = int(time.time()) if now is None else now
+    code, country = place or (f"{lat:.4f},{lon:.4f}", "")
+    name, _, _, offset, _ = PLACES.get((code, country)) or _place(code, country)
+    seed = hashlib.sha256(f"{code},{country}".encode()).digest()
+    first = now - now % 10800 + 10800
+    level = 273.15 + 28 - abs(lat) * 0.45 + seed[0] / 255 * 8 - 4
+    day_start = now - now % 86400
+    slots = []
+    for i in range(40):
+        dt = first + i * 10800
+        slot_seed = hashlib.sha256(f"{code},{country},{dt}".encode()).digest()
+        run = hashlib.sha256(f"{code},{country},run{dt // 43200}".encode()).digest()
+        cond_id, main, description, icon = _CONDITIONS[run[0] % len(_CONDITIONS)]
+        local_hour = (dt + offset) // 3600 % 24
+        kelvin = level + 4 * math.cos(2 * math.pi * (local_hour + 1.5 - 15) / 24)
+        if main == "Snow":
+            kelvin = min(kelvin, 273.4)
+        pod = "d" if 6 <= local_hour < 18 else "n"
+        weather = [{"id": cond_id, "main": main, "description": description, "icon": icon + pod}]
+        wet = main in ("Rain", "Snow")
+        if main == "Rain":
+            weather.append({"id": 701, "main": "Mist", "description": "mist", "icon": "50" + pod})
+        pop = round(0.55 + slot_seed[0] / 255 * 0.45, 2) if wet else round(slot_seed[0] / 255 * 0.2, 2)
+        speed = round(1 + slot_seed[1] / 255 * 8, 2)
+        item: dict[str, Any] = {
+            "dt": dt,
+            "main": {
+                "temp": round(kelvin, 2),
+                "feels_like": round(kelvin - speed * 0.4, 2),
+                "temp_min": round(kelvin - 0.3, 2),
+                "temp_max": round(kelvin + 0.3, 2),
+                "pressure": 1000 + seed[7] % 30,
+                "sea_level": 1000 + seed[7] % 30,
+                "grnd_level": 990 + seed[7] % 30,
+                "humidity": 40 + slot_seed[2] % 55,
+                "temp_kf": 0,
+            },
+            "weather": weather,
+            "clouds": {"all": 0 if main == "Clear" else 20 + slot_seed[3] % 81},
+            "wind": {"speed": speed, "deg": slot_seed[4] * 360 // 256, "gust": round(speed * 1.7, 2)},
+            "visibility": 3000 if main == "Mist" else 10000,
+            "pop": pop,
+            "sys": {"pod": pod},
+            "dt_txt": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(dt)),
+        }
+        if wet:
+            item["rain" if main == "Rain" else "snow"] = {"3h": round(0.1 + slot_seed[5] / 255 * 3, 2)}
+        slots.append(item)
+    return {
+        "cod": "200",
+        "message": 0,
+        "cnt": 40,
+        "list": slots,
+        "city": {
+            "id": 0,
+            "name": name,
+            "coord": {"lat": lat, "lon": lon},
+            "country": country,
+            "population": 0,
+            "timezone": offset,
+            "sunrise": day_start + 6 * 3600 - offset,
+            "sunset": day_start + 18 * 3600 - offset,
+        },
+    }
+
+
 class OwmStandIn:
     """OWM's current-weather API on 127.0.0.1 (a free port unless `port` is given), with fault injection."""
 
@@ -290,6 +368,11 @@ class OwmStandIn:
             return sum(path == WEATHER_PATH for path in self._paths)
 
     @property
+    def forecast_count(self) -> int:
+        with self._lock:
+            return sum(path == FORECAST_PATH for path in self._paths)
+
+    @property
     def requests(self) -> list[dict[str, str]]:
         """The query parameters of every request so far, oldest first (a copy)."""
         with self._lock:
@@ -308,7 +391,7 @@ class OwmStandIn:
 
     # -- what the handler asks ----------------------------------------------------------------
     def _record(self, path: str, params: dict[str, str]) -> tuple[str | None, float]:
-        scope = "geo" if path == GEO_PATH else "weather"
+        scope = {GEO_PATH: "geo", FORECAST_PATH: "forecast"}.get(path, "weather")
         with self._lock:
             self._requests.append(params)
             self._paths.append(path)
@@ -349,7 +432,7 @@ def _handler_for(standin: OwmStandIn) -> type[BaseHTTPRequestHandler]:
             fault, latency = standin._record(path, params)
             if latency:
                 time.sleep(latency)
-            if path not in (WEATHER_PATH, GEO_PATH):
+            if path not in (WEATHER_PATH, GEO_PATH, FORECAST_PATH):
                 self._send_json(404, {"cod": "404", "message": "Internal error"})
                 return
             # PyOWM sends APPID; OWM accepts the parameter in any case.
@@ -368,6 +451,10 @@ def _handler_for(standin: OwmStandIn) -> type[BaseHTTPRequestHandler]:
             elif fault == "unreadable":
                 if path == GEO_PATH:
                     self._send_json(200, {"zip": "94040", "name": "Mountain View", "country": "US"})
+                elif path == FORECAST_PATH:
+                    body = forecast_json(37.39, -122.08, ("94040", "US"))
+                    del body["list"][0]["dt"]
+                    self._send_json(200, body)
                 else:
                     self._send_json(
                         200, owm_corpus.body("sunrise-without-sunset", 37.39, -122.08, "Mountain View", "US",
@@ -384,13 +471,16 @@ def _handler_for(standin: OwmStandIn) -> type[BaseHTTPRequestHandler]:
                 self._geocode(params)
                 return
             units = params.get("units", "standard")
-            if "lat" in params or "lon" in params:
+            if "lat" in params or "lon" in params or path == FORECAST_PATH:
                 try:
                     lat, lon = float(params["lat"]), float(params["lon"])
                 except (KeyError, ValueError):
                     self._send_json(400, {"cod": "400", "message": "wrong latitude"})
                     return
-                self._send_json(200, standin._weather_body(lat, lon, units))
+                if path == FORECAST_PATH:
+                    self._send_json(200, forecast_json(lat, lon, standin._place_at(lat, lon)))
+                else:
+                    self._send_json(200, standin._weather_body(lat, lon, units))
                 return
             # The deprecated built-in geocoding of /data/2.5/weather?zip= (tenki no longer uses it).
             zip_code, _, country = params.get("zip", "").partition(",")

@@ -175,3 +175,34 @@ def test_rain_and_several_conditions_fit_a_phone_and_a_wide_screen(
         assert overflow <= 0, f"the rainy page at {width} px is {overflow} px too wide"
         browser.save_screenshot(str(shots / f"london-rain-{width}.png"))
     print(f"screenshots in {shots}")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_forecast_shows_hours_and_days_without_page_scroll(
+    browser: WebDriver, base_url: str, width: int
+) -> None:
+    browser.set_window_size(width, 844)
+    browser.get(base_url + "/weather?zip=94040&country=us&units=metric")
+    hours = browser.find_elements(By.CSS_SELECTOR, "#hours .hour")
+    days = browser.find_elements(By.CSS_SELECTOR, "#days .day")
+    assert len(hours) == 8 and len(days) == 5
+    first = hours[0].text.split()
+    # Local time, temperature with its unit, chance of precipitation.
+    assert ":" in first[0] and first[1].endswith("°C") and first[-1] == "%"
+    assert days[0].text.split()[0] in ("Today", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    # Icons are the app's own SVGs, and they loaded.
+    for image in browser.find_elements(By.CSS_SELECTOR, "#forecast img"):
+        assert "/static/icons/" in image.get_attribute("src")
+        assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
+    # The page never scrolls sideways (the hourly strip may, inside its own box).
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    strip = browser.find_element(By.ID, "hours")
+    assert browser.execute_script(
+        "return arguments[0].getBoundingClientRect().right <= document.documentElement.clientWidth", strip
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", strip)
+    browser.save_screenshot(f"/tmp/p15-forecast-{width}.png")
+    assert not console_errors(browser)

@@ -30,9 +30,16 @@ class Client:
         )
         return self.stub.GetCurrentWeather(request, timeout=DEADLINE)
 
-    def code_of(self, postal_code: str, country: str = "") -> grpc.StatusCode:
+    def forecast(
+        self, postal_code: str, country: str = "", units: int = 0
+    ) -> weather_pb2.GetForecastResponse:
+        request = weather_pb2.GetForecastRequest(postal_code=postal_code, country_code=country, units=units)
+        return self.stub.GetForecast(request, timeout=DEADLINE)
+
+    def code_of(self, postal_code: str, country: str = "", rpc: str = "weather") -> grpc.StatusCode:
+        """The status of a call to `rpc` ("weather" or "forecast")."""
         try:
-            self.weather(postal_code, country)
+            getattr(self, rpc)(postal_code, country)
         except grpc.RpcError as exc:
             return exc.code()
         return grpc.StatusCode.OK

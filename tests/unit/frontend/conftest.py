@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-from fakes import NOW_SECONDS, FakeHealthStub, FakeWeatherStub
+from fakes import NOW_SECONDS, FakeForecastCall, FakeHealthStub, FakeWeatherStub
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,6 +24,11 @@ def weather_stub() -> FakeWeatherStub:
 
 
 @pytest.fixture
+def forecast_call() -> FakeForecastCall:
+    return FakeForecastCall()
+
+
+@pytest.fixture
 def health_stub() -> FakeHealthStub:
     return FakeHealthStub()
 
@@ -35,9 +40,12 @@ def settings() -> FrontendSettings:
 
 @pytest.fixture
 def app(
-    settings: FrontendSettings, weather_stub: FakeWeatherStub, health_stub: FakeHealthStub
+    settings: FrontendSettings,
+    weather_stub: FakeWeatherStub,
+    health_stub: FakeHealthStub,
+    forecast_call: FakeForecastCall,
 ) -> Flask:
-    stubs = Stubs(weather_stub.GetCurrentWeather, health_stub.Check)
+    stubs = Stubs(weather_stub.GetCurrentWeather, health_stub.Check, forecast_call)
     client = WeatherClient("fake:0", settings.weather_deadline_seconds, connect=lambda target: stubs)
     app = create_app(settings, client, clock=lambda: NOW)
     app.testing = True

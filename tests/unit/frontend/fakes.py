@@ -152,6 +152,58 @@ class FakeWeatherStub:
         return self.reply
 
 
+def sample_forecast() -> weather_pb2.GetForecastResponse:
+    """Mountain View's next five days from NOW_SECONDS (12:00 UTC, 05:00 local): 40 slots, rain on day 2."""
+    reply = weather_pb2.GetForecastResponse(
+        location=sample_reply().location, units=weather_pb2.UNITS_METRIC, source="openweathermap"
+    )
+    for i in range(40):
+        rainy = 8 <= i < 12
+        slot = reply.slots.add(
+            temperature=15 + (i % 8), precipitation_probability_percent=80 if rainy else 10,
+            humidity_percent=60, wind=weather_pb2.Wind(speed=3.0, direction_degrees=300),
+        )
+        slot.start_time.FromSeconds(NOW_SECONDS + 3 * 3600 * (i + 1))
+        slot.conditions.add().CopyFrom(
+            weather_pb2.Condition(id=500, status="Rain", description="light rain", icon="10d") if rainy
+            else weather_pb2.Condition(id=800, status="Clear", description="clear sky", icon="01d")
+        )
+        if rainy:
+            slot.rain = 1.2
+    dates = ("2026-06-21", "2026-06-22", "2026-06-23", "2026-06-24", "2026-06-25", "2026-06-26")
+    for n, date in enumerate(dates):
+        reply.days.add(
+            date=date, min_temperature=12.4 + n, max_temperature=24.6 + n,
+            condition=weather_pb2.Condition(id=800, status="Clear", description="clear sky", icon="01d"),
+            max_precipitation_probability_percent=10 * n, slot_count=8,
+        )
+    reply.fetch_time.FromSeconds(NOW_SECONDS - 5 * 60)
+    return reply
+
+
+class FakePending:
+    def __init__(self, reply: Any, error: grpc.RpcError | None) -> None:
+        self._reply, self._error = reply, error
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._reply
+
+
+@dataclass
+class FakeForecastCall:
+    """GetForecast as a stub's multicallable: `.future()` answers `reply` or fails with `error`."""
+
+    reply: weather_pb2.GetForecastResponse = field(default_factory=sample_forecast)
+    error: grpc.RpcError | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def future(self, request: Any, timeout: float | None = None, metadata: Any = None) -> FakePending:
+        self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})
+        return FakePending(self.reply, self.error)
+
+
 @dataclass
 class FakeHealthStub:
     """Answers grpc.health.v1 Check with `status` (a ServingStatus name) or raises `error`."""

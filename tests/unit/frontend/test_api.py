@@ -106,7 +106,7 @@ def test_retryable_errors_say_when_to_retry(
 
 
 def test_unknown_api_route_is_a_json_404(client: FlaskClient) -> None:
-    reply = client.get("/api/v1/forecast")
+    reply = client.get("/api/v1/nowhere")
     assert reply.status_code == 404
     assert reply.get_json()["error"]["code"] == "not_found"
 

@@ -17,7 +17,7 @@ SOURCE = Path(__file__).resolve().parents[3] / "services" / "weather" / "src" / 
 
 DOMAIN = (
     "service", "cache", "model", "validation", "units", "ratelimit", "errors", "owm", "demo", "provider",
-    "postal", "geocoding", "timezones", "shared", "caller_limits", "budget",
+    "postal", "geocoding", "timezones", "shared", "caller_limits", "budget", "forecast",
 )
 GRPC_LAYER = frozenset({"servicer", "server", "interceptor", "status", "cli", "faults", "tracing"})
 # Top-level packages (or dotted prefixes) the domain must not import: gRPC, its add-ons, protobuf, the API.

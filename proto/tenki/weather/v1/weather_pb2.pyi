@@ -157,3 +157,77 @@ class GetCurrentWeatherResponse(_message.Message):
     no_sunrise: bool
     no_sunset: bool
     def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., temperature: _Optional[_Union[Temperature, _Mapping]] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ..., pressure_hpa: _Optional[int] = ..., cloudiness_percent: _Optional[int] = ..., visibility_meters: _Optional[int] = ..., sunrise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sunset_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., precipitation: _Optional[_Union[Precipitation, _Mapping]] = ..., reported_visibility_meters: _Optional[int] = ..., no_sunrise: _Optional[bool] = ..., no_sunset: _Optional[bool] = ...) -> None: ...
+
+class GetForecastRequest(_message.Message):
+    __slots__ = ("postal_code", "country_code", "units", "cache_only")
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    postal_code: str
+    country_code: str
+    units: Units
+    cache_only: bool
+    def __init__(self, postal_code: _Optional[str] = ..., country_code: _Optional[str] = ..., units: _Optional[_Union[Units, str]] = ..., cache_only: _Optional[bool] = ...) -> None: ...
+
+class ForecastSlot(_message.Message):
+    __slots__ = ("start_time", "temperature", "feels_like", "conditions", "precipitation_probability_percent", "rain", "snow", "wind", "humidity_percent")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    FEELS_LIKE_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    PRECIPITATION_PROBABILITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    RAIN_FIELD_NUMBER: _ClassVar[int]
+    SNOW_FIELD_NUMBER: _ClassVar[int]
+    WIND_FIELD_NUMBER: _ClassVar[int]
+    HUMIDITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    temperature: float
+    feels_like: float
+    conditions: _containers.RepeatedCompositeFieldContainer[Condition]
+    precipitation_probability_percent: int
+    rain: float
+    snow: float
+    wind: Wind
+    humidity_percent: int
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., temperature: _Optional[float] = ..., feels_like: _Optional[float] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., precipitation_probability_percent: _Optional[int] = ..., rain: _Optional[float] = ..., snow: _Optional[float] = ..., wind: _Optional[_Union[Wind, _Mapping]] = ..., humidity_percent: _Optional[int] = ...) -> None: ...
+
+class ForecastDay(_message.Message):
+    __slots__ = ("date", "min_temperature", "max_temperature", "condition", "max_precipitation_probability_percent", "total_rain", "total_snow", "slot_count")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    MIN_TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    MAX_TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    MAX_PRECIPITATION_PROBABILITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_RAIN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SNOW_FIELD_NUMBER: _ClassVar[int]
+    SLOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    min_temperature: float
+    max_temperature: float
+    condition: Condition
+    max_precipitation_probability_percent: int
+    total_rain: float
+    total_snow: float
+    slot_count: int
+    def __init__(self, date: _Optional[str] = ..., min_temperature: _Optional[float] = ..., max_temperature: _Optional[float] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., max_precipitation_probability_percent: _Optional[int] = ..., total_rain: _Optional[float] = ..., total_snow: _Optional[float] = ..., slot_count: _Optional[int] = ...) -> None: ...
+
+class GetForecastResponse(_message.Message):
+    __slots__ = ("location", "slots", "days", "units", "source", "fetch_time", "stale", "cache")
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FETCH_TIME_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    location: Location
+    slots: _containers.RepeatedCompositeFieldContainer[ForecastSlot]
+    days: _containers.RepeatedCompositeFieldContainer[ForecastDay]
+    units: Units
+    source: str
+    fetch_time: _timestamp_pb2.Timestamp
+    stale: bool
+    cache: CacheStatus
+    def __init__(self, location: _Optional[_Union[Location, _Mapping]] = ..., slots: _Optional[_Iterable[_Union[ForecastSlot, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[ForecastDay, _Mapping]]] = ..., units: _Optional[_Union[Units, str]] = ..., source: _Optional[str] = ..., fetch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stale: _Optional[bool] = ..., cache: _Optional[_Union[CacheStatus, str]] = ...) -> None: ...

@@ -40,6 +40,11 @@ class WeatherServiceStub:
                 request_serializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherRequest.SerializeToString,
                 response_deserializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherResponse.FromString,
                 _registered_method=True)
+        self.GetForecast = channel.unary_unary(
+                '/tenki.weather.v1.WeatherService/GetForecast',
+                request_serializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastRequest.SerializeToString,
+                response_deserializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastResponse.FromString,
+                _registered_method=True)
 
 
 class WeatherServiceServicer:
@@ -53,6 +58,14 @@ class WeatherServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetForecast(self, request, context):
+        """GetForecast returns the next five days in 3-hour slots, and a summary per local day of the place.
+        Same request fields, validation and status codes as GetCurrentWeather.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WeatherServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +73,11 @@ def add_WeatherServiceServicer_to_server(servicer, server):
                     servicer.GetCurrentWeather,
                     request_deserializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherRequest.FromString,
                     response_serializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherResponse.SerializeToString,
+            ),
+            'GetForecast': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetForecast,
+                    request_deserializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastRequest.FromString,
+                    response_serializer=tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +108,33 @@ class WeatherService:
             '/tenki.weather.v1.WeatherService/GetCurrentWeather',
             tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherRequest.SerializeToString,
             tenki_dot_weather_dot_v1_dot_weather__pb2.GetCurrentWeatherResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetForecast(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tenki.weather.v1.WeatherService/GetForecast',
+            tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastRequest.SerializeToString,
+            tenki_dot_weather_dot_v1_dot_weather__pb2.GetForecastResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,10 @@ class WeatherServiceStub:
     def __new__(cls, channel: _aio.Channel) -> WeatherServiceAsyncStub: ...
     GetCurrentWeather: _grpc.UnaryUnaryMultiCallable[_weather_pb2.GetCurrentWeatherRequest, _weather_pb2.GetCurrentWeatherResponse]
     """GetCurrentWeather returns the current conditions at a postal code."""
+    GetForecast: _grpc.UnaryUnaryMultiCallable[_weather_pb2.GetForecastRequest, _weather_pb2.GetForecastResponse]
+    """GetForecast returns the next five days in 3-hour slots, and a summary per local day of the place.
+    Same request fields, validation and status codes as GetCurrentWeather.
+    """
 
 @_typing.type_check_only
 class WeatherServiceAsyncStub(WeatherServiceStub):
@@ -53,6 +57,10 @@ class WeatherServiceAsyncStub(WeatherServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetCurrentWeather: _aio.UnaryUnaryMultiCallable[_weather_pb2.GetCurrentWeatherRequest, _weather_pb2.GetCurrentWeatherResponse]  # type: ignore[assignment]
     """GetCurrentWeather returns the current conditions at a postal code."""
+    GetForecast: _aio.UnaryUnaryMultiCallable[_weather_pb2.GetForecastRequest, _weather_pb2.GetForecastResponse]  # type: ignore[assignment]
+    """GetForecast returns the next five days in 3-hour slots, and a summary per local day of the place.
+    Same request fields, validation and status codes as GetCurrentWeather.
+    """
 
 class WeatherServiceServicer(metaclass=_abc_1.ABCMeta):
     """WeatherService answers weather questions; it owns every call to OpenWeatherMap."""
@@ -64,5 +72,15 @@ class WeatherServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_weather_pb2.GetCurrentWeatherResponse, _abc.Awaitable[_weather_pb2.GetCurrentWeatherResponse]]:
         """GetCurrentWeather returns the current conditions at a postal code."""
+
+    @_abc_1.abstractmethod
+    def GetForecast(
+        self,
+        request: _weather_pb2.GetForecastRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_weather_pb2.GetForecastResponse, _abc.Awaitable[_weather_pb2.GetForecastResponse]]:
+        """GetForecast returns the next five days in 3-hour slots, and a summary per local day of the place.
+        Same request fields, validation and status codes as GetCurrentWeather.
+        """
 
 def add_WeatherServiceServicer_to_server(servicer: WeatherServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

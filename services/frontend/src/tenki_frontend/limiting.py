@@ -177,9 +177,10 @@ def _status_code(error: grpc.RpcError) -> grpc.StatusCode:
     return code
 
 
-def upstream_limited(
-    ask: Callable[[bool], weather_pb2.GetCurrentWeatherResponse],
-) -> weather_pb2.GetCurrentWeatherResponse:
+Reply = TypeVar("Reply", weather_pb2.GetCurrentWeatherResponse, weather_pb2.GetForecastResponse)
+
+
+def upstream_limited(ask: Callable[[bool], Reply]) -> Reply:
     """One lookup under the client's upstream limit; `ask(cache_only)` makes the gRPC call."""
     limit: UpstreamLimit = current_app.extensions[EXTENSION_KEY]
     client = client_key()

@@ -259,6 +259,19 @@ def _present(message: Any, name: str) -> Any:
     return getattr(message, name) if message.HasField(name) else None
 
 
+def _location_json(location: weather_pb2.Location) -> dict[str, Any]:
+    return {
+        "name": location.name,
+        "postal_code": location.postal_code,
+        "country_code": location.country_code,
+        "country": countries.name(location.country_code),
+        "latitude": location.latitude,
+        "longitude": location.longitude,
+        "utc_offset_seconds": location.utc_offset_seconds,
+        "district": location.district or None,
+    }
+
+
 def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]:
     """The JSON API's body: the response's data with units named and times in the place's local offset.
 
@@ -275,16 +288,7 @@ def weather_json(reply: weather_pb2.GetCurrentWeatherResponse) -> dict[str, Any]
     }
     precipitation["unit"] = DEPTH_LABELS[units]
     return {
-        "location": {
-            "name": location.name,
-            "postal_code": location.postal_code,
-            "country_code": location.country_code,
-            "country": countries.name(location.country_code),
-            "latitude": location.latitude,
-            "longitude": location.longitude,
-            "utc_offset_seconds": offset,
-            "district": location.district or None,
-        },
+        "location": _location_json(location),
         "condition": _condition_json(conditions_of(reply)[0]),
         "conditions": [_condition_json(condition) for condition in conditions_of(reply)],
         "precipitation": precipitation,
@@ -334,3 +338,117 @@ def country_options(selected: str) -> Markup:
     page's rendering time (see `make bench`, README "Performance").
     """
     return _country_options(selected if selected in countries.names() else "")
+
+
+@dataclass(frozen=True)
+class HourView:
+    time: str  # "15:00" at the place
+    icon: str
+    condition: str
+    temperature: int
+    pop: int
+
+
+@dataclass(frozen=True)
+class DayView:
+    weekday: str  # "Today", "Wed"
+    date: str  # "2 Dec"
+    icon: str
+    condition: str
+    temp_min: int
+    temp_max: int
+    pop: int
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """The page's forecast: the next eight 3-hour slots and the next five local days."""
+
+    hours: list[HourView]
+    days: list[DayView]
+    temperature_unit: str
+    stale: bool
+
+
+def forecast_view(reply: weather_pb2.GetForecastResponse, now: datetime) -> ForecastView:
+    units = UNIT_NAMES.get(reply.units, "metric")
+    offset = reply.location.utc_offset_seconds
+    today = at_offset(now, offset).date().isoformat()
+    hours = []
+    for slot in reply.slots[:8]:
+        headline = slot.conditions[0] if slot.conditions else weather_pb2.Condition()
+        hours.append(
+            HourView(
+                time=local_time(to_datetime(slot.start_time), offset),
+                icon=icon_name(headline.icon),
+                condition=_sentence(headline.description or headline.status),
+                temperature=_round(slot.temperature),
+                pop=slot.precipitation_probability_percent,
+            )
+        )
+    days = []
+    for day in reply.days[:5]:
+        moment = datetime.strptime(day.date, "%Y-%m-%d")
+        days.append(
+            DayView(
+                weekday="Today" if day.date == today else moment.strftime("%a"),
+                date=f"{moment.day} {moment:%b}",
+                icon=icon_name(day.condition.icon),
+                condition=_sentence(day.condition.description or day.condition.status),
+                temp_min=_round(day.min_temperature),
+                temp_max=_round(day.max_temperature),
+                pop=day.max_precipitation_probability_percent,
+            )
+        )
+    return ForecastView(hours, days, TEMPERATURE_LABELS[units], reply.stale)
+
+
+def forecast_json(reply: weather_pb2.GetForecastResponse) -> dict[str, Any]:
+    """The JSON API's forecast: slots and days in the place's local offset, units named; absent is null."""
+    units = UNIT_NAMES.get(reply.units, "metric")
+    location = reply.location
+    offset = location.utc_offset_seconds
+    return {
+        "location": _location_json(location),
+        "slots": [
+            {
+                "start_time": _iso(slot.start_time, offset),
+                "temperature": slot.temperature,
+                "feels_like": _present(slot, "feels_like"),
+                "conditions": [_condition_json(c) for c in slot.conditions],
+                "precipitation_probability_percent": slot.precipitation_probability_percent,
+                "rain": _present(slot, "rain"),
+                "snow": _present(slot, "snow"),
+                "wind": {
+                    "speed": slot.wind.speed,
+                    "gust": _present(slot.wind, "reported_gust"),
+                    "direction_degrees": slot.wind.direction_degrees,
+                    "direction": compass_point(slot.wind.direction_degrees),
+                },
+                "humidity_percent": slot.humidity_percent,
+            }
+            for slot in reply.slots
+        ],
+        "days": [
+            {
+                "date": day.date,
+                "min_temperature": day.min_temperature,
+                "max_temperature": day.max_temperature,
+                "condition": _condition_json(day.condition),
+                "max_precipitation_probability_percent": day.max_precipitation_probability_percent,
+                "total_rain": day.total_rain,
+                "total_snow": day.total_snow,
+                "slot_count": day.slot_count,
+            }
+            for day in reply.days
+        ],
+        "units": {
+            "name": units,
+            "temperature": TEMPERATURE_LABELS[units],
+            "speed": SPEED_LABELS[units],
+            "depth": DEPTH_LABELS[units],
+        },
+        "source": reply.source,
+        "fetch_time": _iso(reply.fetch_time, 0),
+        "stale": reply.stale,
+    }

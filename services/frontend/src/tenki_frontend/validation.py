@@ -53,6 +53,11 @@ class Query:
             postal_code=self.zip, country_code=self.country, units=UNITS[self.units]
         )
 
+    def to_forecast_request(self) -> weather_pb2.GetForecastRequest:
+        return weather_pb2.GetForecastRequest(
+            postal_code=self.zip, country_code=self.country, units=UNITS[self.units]
+        )
+
 
 @dataclass(frozen=True)
 class Parsed:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from .presenters import weather_view
+from .presenters import forecast_view, weather_view
 from .validation import FormValues, parse
-from .weather import fetch_weather, now
+from .weather import fetch_weather_and_forecast, now
 
 bp = Blueprint("views", __name__)
 
@@ -21,10 +21,13 @@ def weather() -> str:
     parsed = parse(request.args)
     # The error handler re-renders the form with these values when the lookup fails.
     g.form_values = parsed.values
-    reply = fetch_weather(parsed)
+    # Both calls in flight together; a failed forecast leaves the current weather on the page.
+    reply, forecast = fetch_weather_and_forecast(parsed)
+    moment = now()
     return render_template(
         "weather.html",
         values=parsed.values,
         errors={},
-        weather=weather_view(reply, now()),
+        weather=weather_view(reply, moment),
+        forecast=None if forecast is None else forecast_view(forecast, moment),
     )

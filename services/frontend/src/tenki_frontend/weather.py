@@ -7,6 +7,7 @@ module, never the factory (app.py imports the blueprints, not the other way roun
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -17,10 +18,11 @@ from tenki.weather.v1 import weather_pb2
 
 from . import errors, limiting, request_id
 from .config import FrontendSettings
-from .validation import Parsed
+from .validation import Parsed, Query
 from .weather_client import WeatherClient
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 CLIENT_KEY = "tenki_weather_client"
 CLOCK_KEY = "tenki_clock"
@@ -51,6 +53,54 @@ def get_client() -> WeatherClient:
 def now() -> datetime:
     clock: Clock = current_app.extensions[CLOCK_KEY]
     return clock()
+
+
+def _query(parsed: Parsed) -> Query:
+    if parsed.query is None:
+        raise errors.invalid_input(parsed.errors)
+    return parsed.query
+
+
+def fetch_weather_and_forecast(
+    parsed: Parsed,
+) -> tuple[weather_pb2.GetCurrentWeatherResponse, weather_pb2.GetForecastResponse | None]:
+    """The weather and the forecast, fetched concurrently; the forecast None when it failed (logged),
+    FrontendError when the weather itself failed."""
+    query = _query(parsed)
+    question, forecast_question = query.to_request(), query.to_forecast_request()
+    forecast: weather_pb2.GetForecastResponse | grpc.RpcError | None = None
+
+    def ask(cache_only: bool) -> weather_pb2.GetCurrentWeatherResponse:
+        nonlocal forecast
+        question.cache_only = forecast_question.cache_only = cache_only
+        weather, forecast = get_client().get_weather_and_forecast(
+            question, forecast_question, request_id.current()
+        )
+        return weather
+
+    try:
+        # The client's limit on lookups that miss the cache (limiting.py) wraps the pair, as one lookup.
+        weather = limiting.upstream_limited(ask)
+    except grpc.RpcError as exc:
+        raise errors.from_rpc_error(exc) from None
+    if forecast is None or isinstance(forecast, grpc.RpcError):
+        log.warning("forecast unavailable", extra={"error": str(forecast)[:200]})
+        return weather, None
+    return weather, forecast
+
+
+def fetch_forecast(parsed: Parsed) -> weather_pb2.GetForecastResponse:
+    """The forecast for a parsed question; FrontendError for bad input or the service's error status."""
+    question = _query(parsed).to_forecast_request()
+
+    def ask(cache_only: bool) -> weather_pb2.GetForecastResponse:
+        question.cache_only = cache_only
+        return get_client().get_forecast(question, request_id.current())
+
+    try:
+        return limiting.upstream_limited(ask)
+    except grpc.RpcError as exc:
+        raise errors.from_rpc_error(exc) from None
 
 
 def fetch_weather(parsed: Parsed) -> weather_pb2.GetCurrentWeatherResponse:

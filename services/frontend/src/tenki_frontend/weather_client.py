@@ -33,6 +33,7 @@ from . import metrics
 
 SERVICE_NAME = "tenki.weather.v1.WeatherService"
 GET_CURRENT_WEATHER = f"/{SERVICE_NAME}/GetCurrentWeather"
+GET_FORECAST = f"/{SERVICE_NAME}/GetForecast"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 # Who calls: the weather service exempts this id from its per-caller limits (GRPC_RATE_LIMIT_EXEMPT),
 # since the frontend enforces its own per-person limits (limiting.py).
@@ -95,6 +96,21 @@ class UnaryCall(Protocol[_RequestT, _ReplyT]):
     ) -> _ReplyT: ...
 
 
+class PendingReply(Protocol[_ReplyT]):
+    """A call in flight (grpc.Future): its result, or the grpc.RpcError it ended with."""
+
+    def result(self, timeout: float | None = None) -> _ReplyT: ...
+
+
+class FutureCall(Protocol[_RequestT, _ReplyT]):
+    """A unary RPC started without waiting: a stub method's `.future` (or a fake's)."""
+
+    def future(
+        self, request: _RequestT, timeout: float | None = None, metadata: Metadata | None = None
+    ) -> PendingReply[_ReplyT]: ...
+
+
+ForecastCall = FutureCall[weather_pb2.GetForecastRequest, weather_pb2.GetForecastResponse]
 WeatherCall = UnaryCall[weather_pb2.GetCurrentWeatherRequest, weather_pb2.GetCurrentWeatherResponse]
 HealthCall = UnaryCall[health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse]
 
@@ -105,6 +121,8 @@ class Stubs:
 
     get_current_weather: WeatherCall
     health_check: HealthCall
+    # None: this process has no forecast RPC to call (the page then says the forecast is unavailable).
+    get_forecast: ForecastCall | None = None
 
 
 def connect(target: str, keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> Stubs:
@@ -113,7 +131,8 @@ def connect(target: str, keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -
     # types-grpcio-health-checking declares HealthStub without the Check attribute that the generated
     # class sets in __init__; read by name, it is typed by the annotation.
     health_check: HealthCall = getattr(health_pb2_grpc.HealthStub(channel), "Check")
-    return Stubs(weather_pb2_grpc.WeatherServiceStub(channel).GetCurrentWeather, health_check)
+    stub = weather_pb2_grpc.WeatherServiceStub(channel)
+    return Stubs(stub.GetCurrentWeather, health_check, stub.GetForecast)
 
 
 class WeatherClient:
@@ -159,6 +178,48 @@ class WeatherClient:
     ) -> weather_pb2.GetCurrentWeatherResponse:
         """The weather; raises grpc.RpcError with the service's status on failure."""
         return self._call(GET_CURRENT_WEATHER, self.stubs().get_current_weather, request, request_id)
+
+    def get_weather_and_forecast(
+        self,
+        request: weather_pb2.GetCurrentWeatherRequest,
+        forecast: weather_pb2.GetForecastRequest,
+        request_id: str,
+    ) -> tuple[weather_pb2.GetCurrentWeatherResponse, weather_pb2.GetForecastResponse | grpc.RpcError]:
+        """The weather and the forecast, the two calls in flight together within the one deadline.
+
+        The forecast is started first (`.future`), the weather called meanwhile; both carry the same
+        deadline, so the page waits for the slower of the two, never their sum. A failed weather call
+        raises grpc.RpcError as get_current_weather does; a failed forecast is returned as its error, for
+        the page to say the forecast is unavailable.
+        """
+        stubs = self.stubs()
+        metadata = (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
+        start = time.perf_counter()
+        pending = None
+        if stubs.get_forecast is not None:
+            pending = stubs.get_forecast.future(forecast, timeout=self.deadline, metadata=metadata)
+        weather = self._call(GET_CURRENT_WEATHER, stubs.get_current_weather, request, request_id)
+        if pending is None:
+            return weather, grpc.RpcError("no forecast RPC")
+        code = "OK"
+        try:
+            return weather, pending.result()
+        except grpc.RpcError as exc:
+            code = _code_name(exc)
+            return weather, exc
+        finally:
+            metrics.observe_grpc(GET_FORECAST, code, time.perf_counter() - start)
+
+    def get_forecast(
+        self, request: weather_pb2.GetForecastRequest, request_id: str
+    ) -> weather_pb2.GetForecastResponse:
+        """The forecast alone (the JSON API); raises grpc.RpcError with the service's status on failure."""
+        forecast = self.stubs().get_forecast
+        if forecast is None:
+            raise grpc.RpcError("no forecast RPC")
+        return self._call(GET_FORECAST, lambda r, timeout=None, metadata=None: forecast.future(
+            r, timeout=timeout, metadata=metadata
+        ).result(), request, request_id)
 
     def serving_status(self, request_id: str, timeout: float | None = None) -> str:
         """The gRPC health of the WeatherService: SERVING, NOT_SERVING, or the call's error code.

@@ -25,11 +25,12 @@ from .provider import build_provider
 from .status import status_code
 
 DESCRIPTION = """\
-tenki: the current weather for a postal code, over gRPC.
+tenki: the current weather and the forecast for a postal code, over gRPC.
 
   tenki serve                                   run the weather service (foreground; Ctrl-C stops it)
   tenki check [--addr HOST:PORT]                verify configuration, API key or demo mode, upstream
   tenki weather 94040 --country us --units imperial   ask a running service
+  tenki forecast 94040 --country us --units imperial  the next 24 hours and five days
 
 Without OWM_API_KEY the service runs in demo mode (invented, deterministic data; no network).
 Settings come from environment variables; `tenki serve --help` lists them.
@@ -46,6 +47,7 @@ environment variables (defaults in brackets):
   OWM_RATE_LIMIT_REPLICAS    processes sharing the key; each allows limit/this while Redis fails [1]
   WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
   CACHE_TTL_SECONDS          how long an answer is fresh [600]
+  FORECAST_CACHE_TTL_SECONDS how long a place's forecast is fresh [1800]
   GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
   CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
   STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
@@ -140,17 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--addr", help="also check the health of a running service at HOST:PORT")
     check.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer [5]")
 
-    weather = commands.add_parser(
-        "weather",
-        help="ask a running weather service for the current weather",
-        description="Call GetCurrentWeather and print the answer, or the status code and message (exit 1).",
-    )
-    weather.add_argument("postal_code", metavar="POSTAL_CODE", help="e.g. 94040, 'SW1A 1AA', 100-0001")
-    weather.add_argument("--country", default="us", help="ISO 3166-1 alpha-2 country code [us]")
-    weather.add_argument("--units", choices=tuple(UNITS), default="metric", help="unit system [metric]")
-    weather.add_argument("--addr", default=None, help="HOST:PORT of the service [127.0.0.1:$WEATHER_PORT]")
-    weather.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds [5]")
-    weather.add_argument("--request-id", default=None, help="x-request-id to send (default: a new one)")
+    for name, what, rpc in (
+        ("weather", "the current weather", "GetCurrentWeather"),
+        ("forecast", "the forecast (next 24 hours, then per day)", "GetForecast"),
+    ):
+        weather = commands.add_parser(
+            name,
+            help=f"ask a running weather service for {what}",
+            description=f"Call {rpc} and print the answer, or the status code and message (exit 1).",
+        )
+        weather.add_argument("postal_code", metavar="POSTAL_CODE", help="e.g. 94040, 'SW1A 1AA', 100-0001")
+        weather.add_argument("--country", default="us", help="ISO 3166-1 alpha-2 country code [us]")
+        weather.add_argument("--units", choices=tuple(UNITS), default="metric", help="unit system [metric]")
+        weather.add_argument(
+            "--addr", default=None, help="HOST:PORT of the service [127.0.0.1:$WEATHER_PORT]"
+        )
+        weather.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds [5]")
+        weather.add_argument("--request-id", default=None, help="x-request-id to send (default: a new one)")
     return parser
 
 
@@ -296,17 +304,28 @@ def check_server(addr: str, timeout: float, report: Report) -> None:
 
 
 def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """`tenki weather` and `tenki forecast`: one call, its answer printed (or its error, exit 1)."""
     addr = args.addr or default_addr()
-    request = weather_pb2.GetCurrentWeatherRequest(
-        postal_code=args.postal_code, country_code=args.country, units=UNITS[args.units]
-    )
+    fields = dict(postal_code=args.postal_code, country_code=args.country, units=UNITS[args.units])
     request_id = args.request_id or uuid.uuid4().hex
     with grpc.insecure_channel(addr) as channel:
         stub = weather_pb2_grpc.WeatherServiceStub(channel)
+        metadata = ((REQUEST_ID_HEADER, request_id),)
         try:
-            answer = stub.GetCurrentWeather(
-                request, timeout=args.timeout, metadata=((REQUEST_ID_HEADER, request_id),)
-            )
+            if args.command == "forecast":
+                text = format_forecast(
+                    stub.GetForecast(
+                        weather_pb2.GetForecastRequest(**fields), timeout=args.timeout, metadata=metadata
+                    )
+                )
+            else:
+                text = format_weather(
+                    stub.GetCurrentWeather(
+                        weather_pb2.GetCurrentWeatherRequest(**fields),
+                        timeout=args.timeout,
+                        metadata=metadata,
+                    )
+                )
         except grpc.RpcError as exc:
             violations = field_violations(exc)
             if violations:
@@ -316,7 +335,7 @@ def run_weather(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
             else:
                 print(f"{exc.code().name}: {exc.details()}", file=err)
             return 1
-    print(format_weather(answer), file=out)
+    print(text, file=out)
     return 0
 
 
@@ -373,11 +392,7 @@ def format_weather(answer: weather_pb2.GetCurrentWeatherResponse) -> str:
     place, temp, wind = answer.location, answer.temperature, answer.wind
     t = TEMP_SUFFIX.get(answer.units, "°C")
     speed = "mph" if answer.units == weather_pb2.UNITS_IMPERIAL else "m/s"
-    offset = place.utc_offset_seconds
-    sign = "-" if offset < 0 else "+"
-    zone = "UTC{}{:02d}:{:02d}".format(sign, abs(offset) // 3600, abs(offset) % 3600 // 60)
-    fetched = answer.fetch_time.ToDatetime(tzinfo=timezone.utc)
-    age = max(0, int((datetime.now(timezone.utc) - fetched).total_seconds() // 60))
+    zone = _zone(place.utc_offset_seconds)
     conditions = list(answer.conditions) or [answer.condition]
     feels = (
         f"feels like {temp.reported_feels_like:.1f} {t}; " if temp.HasField("reported_feels_like") else ""
@@ -402,8 +417,61 @@ def format_weather(answer: weather_pb2.GetCurrentWeatherResponse) -> str:
         lines.append(f"  {'Visibility':<13} {answer.reported_visibility_meters} m")
     lines += [
         f"  {'Sun':<13} {_sun_text(answer, 'sunrise')}, {_sun_text(answer, 'sunset')} (local time, {zone})",
-        f"  {'Source':<13} {answer.source}, fetched {age} min ago" + ("  [STALE]" if answer.stale else ""),
+        _source_line(answer),
     ]
+    return "\n".join(lines)
+
+
+def _zone(offset: int) -> str:
+    sign = "-" if offset < 0 else "+"
+    return "UTC{}{:02d}:{:02d}".format(sign, abs(offset) // 3600, abs(offset) % 3600 // 60)
+
+
+def _source_line(answer: weather_pb2.GetCurrentWeatherResponse | weather_pb2.GetForecastResponse) -> str:
+    fetched = answer.fetch_time.ToDatetime(tzinfo=timezone.utc)
+    age = max(0, int((datetime.now(timezone.utc) - fetched).total_seconds() // 60))
+    return f"  {'Source':<13} {answer.source}, fetched {age} min ago" + ("  [STALE]" if answer.stale else "")
+
+
+def format_forecast(answer: weather_pb2.GetForecastResponse) -> str:
+    """The next 24 hours slot by slot, then one line per local day; times are the place's."""
+    place = answer.location
+    t = TEMP_SUFFIX.get(answer.units, "°C")
+    depth = "in" if answer.units == weather_pb2.UNITS_IMPERIAL else "mm"
+    speed = "mph" if answer.units == weather_pb2.UNITS_IMPERIAL else "m/s"
+    offset = place.utc_offset_seconds
+    code = place.postal_code + (f", forecast for district {place.district}" if place.district else "")
+    lines = [
+        f"{place.name}, {place.country_code} ({code})  {place.latitude:.4f}, {place.longitude:.4f}",
+        f"  Next 24 hours (local time, {_zone(offset)})",
+    ]
+    for slot in answer.slots[:8]:
+        start = slot.start_time.ToDatetime(tzinfo=timezone.utc) + timedelta(seconds=offset)
+        wet = [
+            f"{label} {getattr(slot, label):.2f} {depth}"
+            for label in ("rain", "snow")
+            if slot.HasField(label)
+        ]
+        headline = slot.conditions[0].description if slot.conditions else ""
+        pop = slot.precipitation_probability_percent
+        lines.append(
+            f"    {start:%a %H:%M}  {slot.temperature:5.1f} {t}  {pop:3d} %"
+            f"  {slot.wind.speed:4.1f} {speed}  {headline}" + (f" ({', '.join(wet)})" if wet else "")
+        )
+    lines.append("  Days")
+    for day in answer.days:
+        when = datetime.strptime(day.date, "%Y-%m-%d")
+        wet = [
+            f"{label} {amount:.2f} {depth}"
+            for label, amount in (("rain", day.total_rain), ("snow", day.total_snow))
+            if amount > 0
+        ]
+        lines.append(
+            f"    {when:%a %d %b}  {day.min_temperature:5.1f} / {day.max_temperature:5.1f} {t}"
+            f"  {day.max_precipitation_probability_percent:3d} %  {day.condition.description}"
+            + (f" ({', '.join(wet)})" if wet else "")
+        )
+    lines.append(_source_line(answer))
     return "\n".join(lines)
 
 

@@ -69,6 +69,8 @@ class WeatherSettings(BaseSettings):
 
     # Cache: OWM asks for at most one call per location per 10 minutes.
     cache_ttl_seconds: float = Field(600.0, alias="CACHE_TTL_SECONDS", ge=0)
+    # OWM recomputes its 5 day / 3 hour forecast every few hours: a place's forecast is kept 30 minutes.
+    forecast_cache_ttl_seconds: float = Field(1800.0, alias="FORECAST_CACHE_TTL_SECONDS", ge=0)
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", gt=0)
     # Postal codes do not move: geocoding answers (and unknown codes) are kept for 30 days.
     geocode_ttl_seconds: float = Field(30 * 86400.0, alias="GEOCODE_TTL_SECONDS", ge=0)

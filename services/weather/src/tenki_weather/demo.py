@@ -6,17 +6,33 @@ weather (a hash of the place seeds it); only the times follow the clock. Known p
 JP, DE, FR, AU and US codes (by the geocoder's form of the code, as OWM's); wet weather comes with its
 precipitation and several conditions, as OWM reports them. A postal code made only of zeros ("00000")
 is unknown, so the not-found path can be shown offline too.
+
+The forecast is as deterministic: each 3-hour slot's weather is a function of the place and the slot's
+start time alone, so asking twice (or an hour later) gives the same slot the same values. Temperatures
+follow a daily cycle of the place's local time (coolest before dawn, warmest mid-afternoon) around the
+place's level, with a drift from day to day; conditions come in runs of 12 hours; the probability of
+precipitation and the rain or snow follow the condition (a clear slot has none, a rainy one a high one).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pycountry
 
-from .model import SOURCE_DEMO, Condition, Location, Observation, Place, Precipitation
+from .model import (
+    SOURCE_DEMO,
+    Condition,
+    Forecast,
+    ForecastSlot,
+    Location,
+    Observation,
+    Place,
+    Precipitation,
+)
 from .timezones import utc_offset_seconds
 
 # Places by the code in the geocoder's form (postal.py): (name, latitude, longitude).
@@ -55,6 +71,19 @@ COMPANIONS = {
     "Snow": ((701, "Mist", "mist", "50"),),
 }
 WET = {"Rain", "Drizzle", "Thunderstorm"}
+# Probability of precipitation (%) a forecast gives each condition: (lowest, highest).
+POP_RANGE = {
+    "Clear": (0, 0),
+    "Clouds": (0, 25),
+    "Mist": (5, 20),
+    "Drizzle": (40, 70),
+    "Rain": (60, 95),
+    "Thunderstorm": (70, 100),
+    "Snow": (60, 90),
+}
+SLOT = timedelta(hours=3)
+FORECAST_SLOTS = 40  # five days, as OWM's free forecast
+RUN_SLOTS = 4  # conditions change in runs of 12 hours
 
 
 def _utc_now() -> datetime:
@@ -127,6 +156,68 @@ class DemoProvider:
                 snow_1h=snow_1h,
             ),
         )
+
+    def forecast_at(self, place: Place) -> Forecast:
+        """Five days in 3-hour slots from the next 3-hour boundary (UTC), as OWM's forecast starts."""
+        now = self._clock()
+        offset = utc_offset_seconds(place.latitude, place.longitude, now)
+        first = now.replace(hour=now.hour - now.hour % 3, minute=0, second=0, microsecond=0) + SLOT
+        slots = tuple(
+            _forecast_slot(place, offset, first + i * SLOT) for i in range(FORECAST_SLOTS)
+        )
+        return Forecast(
+            location=Location(
+                place.name, place.country_code, place.latitude, place.longitude, offset, place.lookup_code
+            ),
+            slots=slots,
+            source=SOURCE_DEMO,
+            fetched_at=now,
+        )
+
+
+def _forecast_slot(place: Place, offset: int, start: datetime) -> ForecastSlot:
+    seed = _seed(place.lookup_code, place.country_code)
+    local = start + timedelta(seconds=offset)
+    # The slot's middle hour, local: the daily cycle peaks at 15:00 and bottoms out at 03:00.
+    hour = (local.hour + 1.5) % 24
+    day_seed = _seed(place.lookup_code, f"{place.country_code}:{local.date().isoformat()}")
+    run = int(start.timestamp()) // int(SLOT.total_seconds()) // RUN_SLOTS
+    run_seed = _seed(place.lookup_code, f"{place.country_code}:run{run}")
+    slot_seed = _seed(place.lookup_code, f"{place.country_code}:{int(start.timestamp())}")
+    cond_id, status, description, icon = CONDITIONS[run_seed[0] % len(CONDITIONS)]
+    level = 28 - abs(place.latitude) * 0.45 + (seed[0] / 255 * 12 - 6) + (day_seed[0] / 255 * 4 - 2)
+    if status == "Snow" and level > 4:
+        cond_id, status, description, icon = CONDITIONS[4]  # too warm for snow: light rain
+    swing = 3 + seed[15] % 4 - (1.5 if status in WET or status == "Snow" else 0)
+    celsius = level + swing * math.cos(2 * math.pi * (hour - 15) / 24)
+    if status == "Snow":
+        celsius = min(celsius, 0.5)  # snow falls at or below freezing
+    kelvin = round(273.15 + celsius, 2)
+    low, high = POP_RANGE[status]
+    pop = low + slot_seed[0] % (high - low + 1)
+    wet_mm = round(0.1 + slot_seed[1] / 255 * 3 * pop / 100, 2)
+    wind = round(seed[2] / 255 * 6 + slot_seed[2] / 255 * 3 + 0.5, 2)
+    suffix = "d" if 6 <= local.hour < 18 else "n"
+    conditions = tuple(
+        Condition(c_id, c_status, c_description, c_icon + suffix)
+        for c_id, c_status, c_description, c_icon in (
+            (cond_id, status, description, icon),
+            *COMPANIONS.get(status, ()),
+        )
+    )
+    return ForecastSlot(
+        start=start,
+        temperature_k=kelvin,
+        feels_like_k=round(kelvin - wind * 0.3, 2),
+        conditions=conditions,
+        precipitation_probability_percent=pop,
+        rain_mm=wet_mm if status in WET else None,
+        snow_mm=wet_mm if status == "Snow" else None,
+        wind_speed_ms=wind,
+        wind_direction_degrees=float((seed[9] + slot_seed[3] // 8) * 360 // 256 % 360),
+        wind_gust_ms=round(wind * 1.5, 2),
+        humidity_percent=min(100, 35 + seed[7] % 40 + pop // 4),
+    )
 
 
 def _seed(lookup_code: str, country_code: str) -> bytes:

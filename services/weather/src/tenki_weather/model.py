@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 class Units(enum.Enum):
@@ -158,6 +158,85 @@ class Report:
     # For a STALE answer: the kind of the error it covers (unavailable, rate_limited, misconfigured).
     stale_cause: str = ""
     precipitation: Precipitation = Precipitation()  # in mm, or inches with imperial units
+
+    @property
+    def stale(self) -> bool:
+        return self.cache is CacheResult.STALE
+
+
+@dataclass(frozen=True)
+class ForecastSlot:
+    """Three forecast hours from `start`, in standard units (kelvin, m/s, mm), as a provider returned it."""
+
+    start: datetime
+    temperature_k: float
+    feels_like_k: float | None
+    # Every condition forecast for the slot, in OWM's order; the first is the headline. Never empty.
+    conditions: tuple[Condition, ...]
+    precipitation_probability_percent: int
+    # Rain and snow over the three hours; None where none is forecast.
+    rain_mm: float | None
+    snow_mm: float | None
+    wind_speed_ms: float
+    wind_direction_degrees: float
+    wind_gust_ms: float | None
+    humidity_percent: int
+
+    @property
+    def condition(self) -> Condition:
+        return self.conditions[0]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The next days at a place in 3-hour slots (standard units), cached per place like an Observation."""
+
+    location: Location
+    slots: tuple[ForecastSlot, ...]
+    source: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A ForecastSlot in the requested units (depths in mm, or inches with imperial units)."""
+
+    start: datetime
+    temperature: float
+    feels_like: float | None
+    conditions: tuple[Condition, ...]
+    precipitation_probability_percent: int
+    rain: float | None
+    snow: float | None
+    wind: Wind
+    humidity_percent: int
+
+
+@dataclass(frozen=True)
+class Day:
+    """tenki's summary of the slots of one local day of the place, in the requested units."""
+
+    day: date  # the local calendar day of the place
+    min_temperature: float
+    max_temperature: float
+    condition: Condition  # the dominant one, with its day icon
+    max_precipitation_probability_percent: int
+    total_rain: float
+    total_snow: float
+    slot_count: int
+
+
+@dataclass(frozen=True)
+class ForecastReport:
+    """An answer to a forecast Query: the forecast, its slots and days in the units asked, how served."""
+
+    forecast: Forecast
+    units: Units
+    slots: tuple[Slot, ...]
+    days: tuple[Day, ...]
+    cache: CacheResult
+    # For a STALE answer: the kind of the error it covers, as Report.stale_cause.
+    stale_cause: str = ""
 
     @property
     def stale(self) -> bool:

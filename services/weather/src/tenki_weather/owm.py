@@ -16,7 +16,8 @@ The quirks (PyOWM 3.5, pyowm/commons/http_client.py and weatherapi30/observation
 
 PyOWM has no zip geocoding: `geocode` asks OWM's Geocoding API (`/geo/1.0/zip`) through a second
 PyOWM HttpClient rooted at OWM_GEO_BASE_URL (same timeout, retries, key handling and error mapping),
-and `weather_at` asks `/data/2.5/weather?lat=&lon=` as PyOWM's weather_at_coords does, keeping the
+and `weather_at` asks `/data/2.5/weather?lat=&lon=` as PyOWM's weather_at_coords does (`forecast_at`
+asks `/data/2.5/forecast?lat=&lon=` as forecast_at_coords(lat, lon, "3h") does), keeping the
 body: PyOWM parses it first (what it cannot read is UNAVAILABLE, the body logged without the key),
 then tenki reads every condition, the precipitation and which optional fields were present.
 """
@@ -29,7 +30,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -38,8 +39,9 @@ from pyowm.commons.http_client import HttpClient
 from pyowm.owm import OWM
 from pyowm.utils.config import get_default_config
 
+from pyowm.weatherapi30.forecast import Forecast as OwmForecast
 from pyowm.weatherapi30.observation import Observation as OwmObservation
-from pyowm.weatherapi30.uris import OBSERVATION_URI
+from pyowm.weatherapi30.uris import OBSERVATION_URI, THREE_HOURS_FORECAST_URI
 
 from . import budget
 from .config import DEFAULT_OWM_GEO_BASE_URL
@@ -53,11 +55,21 @@ from .errors import (
     Unavailable,
     WeatherError,
 )
-from .model import SOURCE_OWM, Condition, Location, Observation, Place, Precipitation
+from .model import (
+    SOURCE_OWM,
+    Condition,
+    Forecast,
+    ForecastSlot,
+    Location,
+    Observation,
+    Place,
+    Precipitation,
+)
 from .redaction import redact
 from .timezones import utc_offset_seconds
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # OWM's Geocoding API: GET {OWM_GEO_BASE_URL}/zip?zip={code},{country} -> {"zip", "name", "lat", "lon",
 # "country"} (https://openweathermap.org/api/geocoding-api), or 404 {"cod": "404", "message": "not found"}.
@@ -185,20 +197,34 @@ class OwmProvider:
 
     def weather_at(self, place: Place) -> Observation:
         """The current weather at the place's coordinates (what PyOWM's weather_at_coords asks)."""
+        return self._at(place, OBSERVATION_URI, OwmObservation.from_dict, to_observation)
+
+    def forecast_at(self, place: Place) -> Forecast:
+        """The 5 day / 3 hour forecast at the place's coordinates (PyOWM's forecast_at_coords, "3h")."""
+        return self._at(place, THREE_HOURS_FORECAST_URI, OwmForecast.from_dict, to_forecast)
+
+    def _at(
+        self,
+        place: Place,
+        uri: str,
+        pyowm_parse: Callable[[Any], Any],
+        read: Callable[[dict[str, Any], Place, datetime], T],
+    ) -> T:
+        """GET {OWM_BASE_URL}/{uri}?lat=&lon= through PyOWM's client; PyOWM parses, then tenki reads."""
         self._require_key()
         allowed = budget.timeout(self.timeout_seconds)  # what the timeout message reports
         try:
             _, body = self._manager.http_client.get_json(
-                OBSERVATION_URI, params={"lat": place.latitude, "lon": place.longitude}
+                uri, params={"lat": place.latitude, "lon": place.longitude}
             )
         except Exception as exc:  # every PyOWM and requests failure; mapped one by one below
             raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
         try:
             # PyOWM's own parsing first: what it cannot read, tenki does not guess at.
-            parsed = OwmObservation.from_dict(body)
+            parsed = pyowm_parse(body)
             if parsed is None:
                 raise NotFound.place(place.lookup_code, place.country_code)
-            return to_observation(body, place, self._clock())
+            return read(body, place, self._clock())
         except owm_errors.APIResponseError as exc:
             raise self.map_error(exc, place.lookup_code, place.country_code, allowed) from None
         except WeatherError:
@@ -334,6 +360,68 @@ def _conditions(body: dict[str, Any]) -> tuple[Condition, ...]:
     return conditions or (Condition(0, "", "", ""),)
 
 
+def _location(block: dict[str, Any], sys: Any, place: Place, moment: datetime) -> Location:
+    """The place of an answer: the current weather's top level (with `sys`) or the forecast's `city`."""
+    coord = block.get("coord") or {}
+    latitude = _number(coord, "lat")
+    longitude = _number(coord, "lon")
+    latitude = place.latitude if latitude is None else latitude
+    longitude = place.longitude if longitude is None else longitude
+    offset = _number(block, "timezone")
+    country = sys.get("country") if isinstance(sys, dict) else None
+    return Location(
+        # An empty name or country: the geocoder's answer, then the code and country asked for.
+        name=str(block.get("name") or "") or place.name or place.lookup_code,
+        country_code=(str(country or "") or place.country_code).upper(),
+        latitude=latitude,
+        longitude=longitude,
+        utc_offset_seconds=(
+            int(offset) if offset is not None else utc_offset_seconds(latitude, longitude, moment)
+        ),
+        postal_code=place.lookup_code,
+    )
+
+
+def to_forecast(body: dict[str, Any], place: Place, fetched_at: datetime) -> Forecast:
+    """OWM's 5 day / 3 hour forecast JSON (standard units) as a Forecast.
+
+    Read from the body, as for the current weather: PyOWM's forecast Weather keeps one condition and
+    drops `city.timezone`. `pop` is a fraction (0..1); `rain.3h` and `snow.3h` are mm over the slot.
+    """
+    city = body.get("city") or {}
+    slots = []
+    for item in body.get("list") or ():
+        main, wind = item.get("main") or {}, item.get("wind") or {}
+        temp, start = _number(main, "temp"), _number(item, "dt")
+        if temp is None or start is None:
+            raise ValueError("a forecast slot without main.temp or dt")
+        pop = _number(item, "pop")
+        slots.append(
+            ForecastSlot(
+                start=datetime.fromtimestamp(start, timezone.utc),
+                temperature_k=temp,
+                feels_like_k=_number(main, "feels_like"),
+                conditions=_conditions(item),
+                precipitation_probability_percent=round(100 * min(max(pop or 0.0, 0.0), 1.0)),
+                rain_mm=_number(item.get("rain"), "3h"),
+                snow_mm=_number(item.get("snow"), "3h"),
+                wind_speed_ms=_number(wind, "speed") or 0.0,
+                wind_direction_degrees=_number(wind, "deg") or 0.0,
+                wind_gust_ms=_number(wind, "gust"),
+                humidity_percent=int(_number(main, "humidity") or 0),
+            )
+        )
+    if not slots:
+        raise ValueError("a forecast without slots")
+    slots.sort(key=lambda s: s.start)
+    return Forecast(
+        location=_location(city, city, place, slots[0].start),
+        slots=tuple(slots),
+        source=SOURCE_OWM,
+        fetched_at=fetched_at,
+    )
+
+
 def to_observation(body: dict[str, Any], place: Place, fetched_at: datetime) -> Observation:
     """OWM's current-weather JSON (standard units: kelvin, m/s, mm) as an Observation.
 
@@ -344,30 +432,14 @@ def to_observation(body: dict[str, Any], place: Place, fetched_at: datetime) -> 
     current = _number(main, "temp")
     if current is None:
         raise ValueError("no main.temp")
-    coord = body.get("coord") or {}
-    latitude = _number(coord, "lat")
-    longitude = _number(coord, "lon")
-    latitude = place.latitude if latitude is None else latitude
-    longitude = place.longitude if longitude is None else longitude
     observed = _number(body, "dt")
     observed_at = datetime.fromtimestamp(observed, timezone.utc) if observed else fetched_at
-    offset = _number(body, "timezone")
     sunrise, no_sunrise = _sun(sys, "sunrise")
     sunset, no_sunset = _sun(sys, "sunset")
     rain, snow = body.get("rain") or {}, body.get("snow") or {}
     visibility = _number(body, "visibility")
     return Observation(
-        location=Location(
-            # An empty name or country: the geocoder's answer, then the code and country asked for.
-            name=str(body.get("name") or "") or place.name or place.lookup_code,
-            country_code=(str(sys.get("country") or "") or place.country_code).upper(),
-            latitude=latitude,
-            longitude=longitude,
-            utc_offset_seconds=(
-                int(offset) if offset is not None else utc_offset_seconds(latitude, longitude, observed_at)
-            ),
-            postal_code=place.lookup_code,
-        ),
+        location=_location(body, sys, place, observed_at),
         conditions=_conditions(body),
         temperature_k=current,
         feels_like_k=_number(main, "feels_like"),

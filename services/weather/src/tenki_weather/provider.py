@@ -6,7 +6,7 @@ from typing import Protocol
 
 from .config import WeatherSettings
 from .demo import DemoProvider
-from .model import Observation, Place
+from .model import Forecast, Observation, Place
 from .owm import OwmProvider
 
 
@@ -22,6 +22,10 @@ class Provider(Protocol):
 
     def weather_at(self, place: Place) -> Observation:
         """The current weather at a geocoded place; an empty name or country falls back to the place's."""
+        ...  # pragma: no cover (a Protocol has no body)
+
+    def forecast_at(self, place: Place) -> Forecast:
+        """The 5 day / 3 hour forecast at a geocoded place (standard units), names as for weather_at."""
         ...  # pragma: no cover (a Protocol has no body)
 
 

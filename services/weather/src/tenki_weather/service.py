@@ -1,4 +1,13 @@
-"""The lookup of the current weather: validate, then cache (single flight, stale-if-error), then provider.
+"""The lookups of the current weather and the forecast: validate, then cache (single flight,
+stale-if-error), then the provider in two upstream steps: geocoding (geocoding.Places, cached for a
+month, shared by both) and the weather or forecast at the place's coordinates.
+
+Both lookups go through one path (`_lookup`): the same validation, caller limits, deadline (budget.py:
+each upstream request, the geocoding's and the weather's or forecast's, is cut to what is left of it),
+in-process single flight, stale-if-error, negative caching, upstream budget and metrics; only the cache
+(and its TTL) and the provider call differ. The forecast is cached in process only (FORECAST_CACHE_TTL_
+SECONDS): the shared Redis state (shared.py) carries the current weather's entries, locks and
+remembered failures, not yet the forecast's; its remembered failures are kept apart from the weather's.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 
@@ -30,8 +39,19 @@ from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache
 from .config import WeatherSettings
 from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
 from .geocoding import Geocoded, Places
+from .forecast import days, slot_in
 from .metrics import NO_TIME, THROTTLED, Metrics
-from .model import CacheResult, Observation, Query, Report, Units
+from .model import (
+    CacheResult,
+    Forecast,
+    ForecastReport,
+    Location,
+    Observation,
+    Place,
+    Query,
+    Report,
+    Units,
+)
 from .provider import Provider, build_provider
 from .ratelimit import (
     FALLBACK,
@@ -49,6 +69,7 @@ from .validation import validate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+V = TypeVar("V")
 
 # The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
 REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
@@ -117,6 +138,7 @@ class WeatherLookup:
         caller_limits: CallerLimits | None = None,
         places_cache: ObservationCache[Geocoded] | None = None,
         margin_seconds: float = 0.0,
+        forecast_cache: ObservationCache[Forecast] | None = None,
     ) -> None:
         self.provider = provider
         self.cache = cache
@@ -130,6 +152,10 @@ class WeatherLookup:
         self._clock = clock
         self._sleep: Callable[[float], None] = time.sleep
         self.caller_limits = caller_limits
+        # Default: FORECAST_CACHE_TTL_SECONDS' 30 minutes, stale for an hour like the current weather.
+        self.forecasts = forecast_cache or ObservationCache(
+            ttl_seconds=1800.0, max_entries=10_000, stale_seconds=3600.0
+        )
         # Postal code -> place, the first upstream step (geocoding.py). Default: a month, as
         # GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails. In-process: the shared
         # Redis state (shared.py) carries the weather entries, not yet the places.
@@ -188,6 +214,11 @@ class WeatherLookup:
                 stale_seconds=2 * settings.geocode_ttl_seconds,
             ),
             margin_seconds=settings.deadline_margin_seconds,
+            forecast_cache=ObservationCache(
+                ttl_seconds=settings.forecast_cache_ttl_seconds,
+                max_entries=settings.cache_max_entries,
+                stale_seconds=settings.stale_if_error_seconds,
+            ),
         )
 
     def current_weather(
@@ -205,25 +236,88 @@ class WeatherLookup:
         than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
         """
         query = validate(postal_code, country_code, units)
+
+        def load(deadline: float | None) -> Loaded[Observation]:
+            return self._load(query, deadline, caller)
+
+        loaded = self._lookup(query, self.cache, load, budget_seconds, shared=self.shared is not None)
+        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        # code that was asked, canonical, and the area the weather is for.
+        observation = replace(loaded.value, location=self._asked(query, loaded.value.location))
+        return Report(
+            observation=observation,
+            units=query.units,
+            temperature=temperatures(observation, query.units),
+            wind=wind(observation, query.units),
+            cache=loaded.result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
+            precipitation=precipitation(observation, query.units),
+        )
+
+    def forecast(
+        self,
+        postal_code: str,
+        country_code: str = "",
+        units: Units | str | None = None,
+        caller: Caller = ANONYMOUS,
+        budget_seconds: float | None = None,
+    ) -> ForecastReport:
+        """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses.
+
+        The current weather's path (`budget_seconds` as there), in process: no shared cache yet.
+        """
+        query = validate(postal_code, country_code, units)
+        key = ("forecast", query.place_key)
+
+        def load(deadline: float | None) -> Loaded[Forecast]:
+            self._raise_remembered(key, shared=False)
+            return Loaded(self._fetch(query, caller, self.provider.forecast_at, key, shared=False))
+
+        loaded = self._lookup(query, self.forecasts, load, budget_seconds, shared=False)
+        forecast = replace(loaded.value, location=self._asked(query, loaded.value.location))
+        return ForecastReport(
+            forecast=forecast,
+            units=query.units,
+            slots=tuple(slot_in(slot, query.units) for slot in forecast.slots),
+            days=days(forecast, query.units),
+            cache=loaded.result,
+            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
+        )
+
+    def _lookup(
+        self,
+        query: Query,
+        cache: ObservationCache[V],
+        load: Callable[[float | None], Loaded[V]],
+        budget_seconds: float | None,
+        *,
+        shared: bool,
+    ) -> Loaded[V]:
+        """The in-process cache (one flight per place, stale-if-error) within the caller's deadline.
+
+        `budget_seconds`: the time the caller still waits (None: no limit); a wait for another caller's
+        or another replica's fetch ends before it, and upstream gets it less `margin_seconds` (never more
+        than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
+        """
         deadline = None
         if budget_seconds is not None:
             deadline = self._clock() + budget_seconds - DEADLINE_MARGIN_SECONDS
         loaded_here: list[bool] = []
 
-        def load() -> Loaded[Observation]:
+        def loader() -> Loaded[V]:
             loaded_here.append(True)
-            return self._load(query, deadline, caller)
+            return load(deadline)
 
         upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
         with budget.upstream_deadline(upstream):
-            loaded = self.cache.lookup(
+            loaded = cache.lookup(
                 query.place_key,
-                load,
+                loader,
                 serves_stale,
                 wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
                 timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
             )
-        if self.shared is not None:
+        if shared:
             self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
         result = loaded.result
         self.metrics.observe_cache(result)
@@ -233,22 +327,14 @@ class WeatherLookup:
                 "serving a stale answer because OpenWeatherMap refused the API key: fix OWM_API_KEY",
                 extra={"postal_code": query.postal_code, "country_code": query.country_code},
             )
-        # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
-        # code that was asked, canonical, and the area the weather is for.
-        location = replace(
-            loaded.value.location,
-            postal_code=query.postal_code,
-            district=query.lookup_code if query.district else "",
-        )
-        observation = replace(loaded.value, location=location)
-        return Report(
-            observation=observation,
-            units=query.units,
-            temperature=temperatures(observation, query.units),
-            wind=wind(observation, query.units),
-            cache=result,
-            stale_cause=loaded.cause.kind if isinstance(loaded.cause, WeatherError) else "",
-            precipitation=precipitation(observation, query.units),
+        return loaded
+
+    @staticmethod
+    def _asked(query: Query, location: Location) -> Location:
+        """The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
+        code that was asked, canonical, and the area the weather is for."""
+        return replace(
+            location, postal_code=query.postal_code, district=query.lookup_code if query.district else ""
         )
 
     # -- the load behind the in-process cache ---------------------------------------------------------
@@ -274,10 +360,10 @@ class WeatherLookup:
                 return Loaded(old.observation, CacheResult.STALE, old.age, exc)
             raise
 
-    def _raise_remembered(self, place: Hashable) -> None:
+    def _raise_remembered(self, place: Hashable, shared: bool = True) -> None:
         failure = self.negatives.get(place)
         where = "local"
-        if failure is None and self.shared is not None:
+        if failure is None and shared and self.shared is not None:
             failure = self.shared.remembered(place)
             where = "shared"
             if failure is not None:
@@ -291,7 +377,7 @@ class WeatherLookup:
         self.metrics.negative_cache.labels("hit", failure.kind, where).inc()
         raise error_class(failure.message)
 
-    def _remember(self, place: Hashable, error: WeatherError) -> None:
+    def _remember(self, place: Hashable, error: WeatherError, shared: bool = True) -> None:
         if error.kind not in REMEMBERED_KINDS:
             return
         not_found = isinstance(error, NotFound)
@@ -301,7 +387,7 @@ class WeatherLookup:
         failure = Remembered(error.kind, error.message)
         self.negatives.put(place, failure, seconds)
         self.metrics.negative_cache.labels("stored", error.kind, "local").inc()
-        if self.shared is not None:
+        if shared and self.shared is not None:
             self.shared.remember(place, failure, seconds)
             self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
 
@@ -309,7 +395,7 @@ class WeatherLookup:
         """Upstream once for the fleet: take the place's lock, or wait for the replica that holds it."""
         shared = self.shared
         if shared is None:
-            return Loaded(self._fetch(query, caller))
+            return Loaded(self._fetch(query, caller, self.provider.weather_at, place=query.place_key))
         place = query.place_key
         state, token = shared.try_lock(place)
         if state is LockState.BUSY:
@@ -318,7 +404,7 @@ class WeatherLookup:
                 return waited
             state, token = waited
         try:
-            observation = self._fetch(query, caller)
+            observation = self._fetch(query, caller, self.provider.weather_at, place=place)
             shared.put(place, observation)
             return Loaded(observation)
         finally:
@@ -357,7 +443,17 @@ class WeatherLookup:
                 )
             self._sleep(POLL_SECONDS)
 
-    def _fetch(self, query: Query, caller: Caller = ANONYMOUS) -> Observation:
+    def _fetch(
+        self,
+        query: Query,
+        caller: Caller,
+        at: Callable[[Place], V],
+        place: Hashable,
+        *,
+        shared: bool = True,
+    ) -> V:
+        """A miss: upstream for the query's place (geocoded, then `at` its coordinates); a failure is
+        remembered under `place` (the negative cache's key)."""
         source = self.provider.source
         # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
         # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent, and it
@@ -375,12 +471,12 @@ class WeatherLookup:
         # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
         # refusals (no time, budget spent) are not.
         try:
-            place = self.places.resolve(query)
-            return self._upstream(lambda: self.provider.weather_at(place))
+            where = self.places.resolve(query)
+            return self._upstream(lambda: at(where))
         except (BudgetSpent, NoTime):
             raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
-            self._remember(query.place_key, exc)
+            self._remember(place, exc, shared)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 from datetime import datetime
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 
-from .caller_limits import caller_from
+from .caller_limits import Caller, caller_from
 from .interceptor import CallLog
-from .model import CacheResult, Condition, Report, Units
+from .model import CacheResult, Condition, ForecastReport, Location, Report, Units, Wind
 from .service import WeatherLookup
 from .status import is_public, to_grpc_status
 
 log = logging.getLogger(__name__)
+A = TypeVar("A", Report, ForecastReport)
 
 # gRPC's retry pushback (gRFC A6): a negative value in this trailer tells the client's retry policy not to
 # retry. Every answer the servicer gives has been through the lookup, which may have cost an upstream call,
@@ -64,20 +66,32 @@ def _condition(condition: Condition) -> weather_pb2.Condition:
     )
 
 
+def _location(place: Location) -> weather_pb2.Location:
+    return weather_pb2.Location(
+        name=place.name,
+        country_code=place.country_code,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        utc_offset_seconds=place.utc_offset_seconds,
+        postal_code=place.postal_code,
+        district=place.district,
+    )
+
+
+def _wind(wind: Wind) -> weather_pb2.Wind:
+    return weather_pb2.Wind(
+        speed=wind.speed,
+        direction_degrees=wind.direction_degrees,
+        gust=wind.gust or 0.0,
+        reported_gust=wind.gust,
+    )
+
+
 def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
     obs = report.observation
-    place = obs.location
     rain_snow = report.precipitation
     return weather_pb2.GetCurrentWeatherResponse(
-        location=weather_pb2.Location(
-            name=place.name,
-            country_code=place.country_code,
-            latitude=place.latitude,
-            longitude=place.longitude,
-            utc_offset_seconds=place.utc_offset_seconds,
-            postal_code=place.postal_code,
-            district=place.district,
-        ),
+        location=_location(obs.location),
         condition=_condition(obs.condition),
         conditions=[_condition(condition) for condition in obs.conditions],
         temperature=weather_pb2.Temperature(
@@ -92,12 +106,7 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
             min=report.temperature.min,
             max=report.temperature.max,
         ),
-        wind=weather_pb2.Wind(
-            speed=report.wind.speed,
-            direction_degrees=report.wind.direction_degrees,
-            gust=report.wind.gust or 0.0,
-            reported_gust=report.wind.gust,
-        ),
+        wind=_wind(report.wind),
         precipitation=weather_pb2.Precipitation(
             rain_1h=rain_snow.rain_1h,
             rain_3h=rain_snow.rain_3h,
@@ -122,6 +131,45 @@ def to_proto(report: Report) -> weather_pb2.GetCurrentWeatherResponse:
     )
 
 
+def forecast_to_proto(report: ForecastReport) -> weather_pb2.GetForecastResponse:
+    forecast = report.forecast
+    return weather_pb2.GetForecastResponse(
+        location=_location(forecast.location),
+        slots=[
+            weather_pb2.ForecastSlot(
+                start_time=_timestamp(slot.start),
+                temperature=slot.temperature,
+                feels_like=slot.feels_like,
+                conditions=[_condition(condition) for condition in slot.conditions],
+                precipitation_probability_percent=slot.precipitation_probability_percent,
+                rain=slot.rain,
+                snow=slot.snow,
+                wind=_wind(slot.wind),
+                humidity_percent=slot.humidity_percent,
+            )
+            for slot in report.slots
+        ],
+        days=[
+            weather_pb2.ForecastDay(
+                date=day.day.isoformat(),
+                min_temperature=day.min_temperature,
+                max_temperature=day.max_temperature,
+                condition=_condition(day.condition),
+                max_precipitation_probability_percent=day.max_precipitation_probability_percent,
+                total_rain=day.total_rain,
+                total_snow=day.total_snow,
+                slot_count=day.slot_count,
+            )
+            for day in report.days
+        ],
+        units=UNITS_TO_PROTO[report.units],
+        source=forecast.source,
+        fetch_time=_timestamp(forecast.fetched_at),
+        stale=report.stale,
+        cache=CACHE_TO_PROTO[report.cache],
+    )
+
+
 class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
     def __init__(self, lookup: WeatherLookup, call_log: Callable[[grpc.ServicerContext], CallLog]) -> None:
         """`call_log` gives the log of a call in progress (the interceptor's), for the servicer's fields."""
@@ -131,6 +179,22 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
     def GetCurrentWeather(
         self, request: weather_pb2.GetCurrentWeatherRequest, context: grpc.ServicerContext
     ) -> weather_pb2.GetCurrentWeatherResponse:
+        report = self._answer(request, context, self._lookup.current_weather)
+        return to_proto(report)
+
+    def GetForecast(
+        self, request: weather_pb2.GetForecastRequest, context: grpc.ServicerContext
+    ) -> weather_pb2.GetForecastResponse:
+        report = self._answer(request, context, self._lookup.forecast)
+        return forecast_to_proto(report)
+
+    def _answer(
+        self,
+        request: weather_pb2.GetCurrentWeatherRequest | weather_pb2.GetForecastRequest,
+        context: grpc.ServicerContext,
+        lookup: Callable[[str, str, Units | str, Caller, float | None], A],
+    ) -> A:
+        """The domain's answer to a request naming a place; a domain error aborts with its status."""
         call = self._call_log(context)
         # An enum number this server does not know (proto3 enums are open) is invalid input. `or`, not
         # get()'s default, so the hot path does not format that text for every valid request.
@@ -139,9 +203,7 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
         # The caller's deadline as a plain budget for the domain (None without a deadline).
         budget = context.time_remaining()
         try:
-            report = self._lookup.current_weather(
-                request.postal_code, request.country_code, units, caller, budget_seconds=budget
-            )
+            report = lookup(request.postal_code, request.country_code, units, caller, budget)
         except Exception as exc:
             if is_public(exc):
                 call.fields["error_kind"] = exc.kind
@@ -152,11 +214,12 @@ class WeatherServicer(weather_pb2_grpc.WeatherServiceServicer):
             # What abort_with_status does, spelled out so grpc_testing's context (which lacks it) works.
             context.set_trailing_metadata(tuple(status.trailing_metadata) + NO_RETRY)
             context.abort(status.code, status.details)
-        place = report.observation.location
+        answer = report.forecast if isinstance(report, ForecastReport) else report.observation
+        place = answer.location
         call.fields.update(
             cache=report.cache.value, postal_code=place.postal_code, country_code=place.country_code
         )
         if report.stale_cause:
             # The RPC's own line (with its request id) says what the stale answer covers for.
             call.fields["stale_cause"] = report.stale_cause
-        return to_proto(report)
+        return report
