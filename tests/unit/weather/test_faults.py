@@ -62,7 +62,9 @@ def test_upstream_faults_raise_the_domain_error_of_their_code(code: str, kind: t
         provider.weather_at(place)
     with pytest.raises(kind, match="injected fault"):
         provider.geocode("94040", "US")
-    assert slept == [0.3, 0.3] and provider.source == DemoProvider.source
+    with pytest.raises(kind, match="injected fault"):
+        provider.forecast_at(place)
+    assert slept == [0.3, 0.3, 0.3] and provider.source == DemoProvider.source
 
 
 def test_upstream_without_a_failure_is_the_real_answer() -> None:

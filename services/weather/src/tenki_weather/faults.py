@@ -27,7 +27,7 @@ import grpc
 from . import errors
 from .config import WeatherSettings
 from .interceptor import SERVICE_PREFIX, CallLog
-from .model import Observation, Place
+from .model import Forecast, Observation, Place
 from .provider import Provider
 from .status import STATUS_CODES
 
@@ -181,7 +181,7 @@ class FaultyProvider:
             log.info("injected upstream fault", extra={"fault": "error", "code": self.plan.error_code})
             raise domain_error(self.plan.error_code, message(self.plan))
 
-    # Both upstream requests (issue 14: geocoding, then the weather at the place) are faulted alike.
+    # Every upstream request (geocoding, then the weather or the forecast at the place) is faulted alike.
     def geocode(self, lookup_code: str, country_code: str) -> Place | None:
         self._inject()
         return self.inner.geocode(lookup_code, country_code)
@@ -189,6 +189,10 @@ class FaultyProvider:
     def weather_at(self, place: Place) -> Observation:
         self._inject()
         return self.inner.weather_at(place)
+
+    def forecast_at(self, place: Place) -> Forecast:
+        self._inject()
+        return self.inner.forecast_at(place)
 
 
 class Reminder:
