@@ -50,7 +50,9 @@ def test_the_docker_run_arguments_are_the_rendered_pod_spec_on_loopback(
     assert tmpfs.startswith("/tmp:") and f"size={64 * 2**20}" in tmpfs, tmpfs
     env = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "--env")
     # The Service address became the weather container's free gRPC port; no port is the chart's own.
-    assert env["WEATHER_ADDR"] == f"127.0.0.1:{weather.host_port('grpc')}"
+    # The chart renders a dns:/// target (headless Service, round_robin); on loopback it keeps its scheme.
+    grpc_port = weather.host_port("grpc")
+    assert env["WEATHER_ADDR"] == f"dns:///127.0.0.1:{grpc_port}"
     assert env["FRONTEND_PORT"] == str(frontend.host_port("http")) != "8080"
     assert env["FRONTEND_HOST"] == "127.0.0.1"
 
@@ -149,7 +151,8 @@ def test_a_weather_page_through_the_frontend_is_served_by_the_weather_container(
     stack: dict[str, Running],
 ) -> None:
     assert "OWM_API_KEY" not in stack["weather"].env, "the default render has no key: demo data"
-    assert stack["frontend"].env["WEATHER_ADDR"] == f"127.0.0.1:{stack['weather'].workload.host_port('grpc')}"
+    grpc_port = stack["weather"].workload.host_port("grpc")
+    assert stack["frontend"].env["WEATHER_ADDR"] == f"dns:///127.0.0.1:{grpc_port}"
     before = rpc_count(stack, "GetCurrentWeather")
     query = urllib.parse.urlencode({"zip": POSTAL_CODE, "country": "us", "units": "metric"})
     frontend_port = stack["frontend"].workload.host_port("http")
