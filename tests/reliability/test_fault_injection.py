@@ -250,6 +250,9 @@ def test_upstream_faults_are_served_stale_where_cached_and_503_where_not() -> No
     weather = start_weather(
         {"WEATHER_PROVIDER": "owm", "OWM_API_KEY": "k", "OWM_BASE_URL": owm.base_url,
          "FAULT_TARGET": "upstream", "FAULT_ERROR_RATE": "0.5", "CACHE_TTL_SECONDS": "0",
+         # Each call draws its own fault: a remembered failure (negative caching) would answer
+         # the next calls of the place with the same 503 without drawing.
+         "NEGATIVE_CACHE_ERROR_SECONDS": "0",
          "OWM_RATE_LIMIT_PER_MINUTE": "10000"},
         metrics_port=0,
     )
