@@ -82,7 +82,7 @@ test-unit: $(SYNCED) ## Unit tests (no network, no sleeps)
 	$(PYTEST) tests/unit --cov --cov-append --cov-report=
 
 .PHONY: test-integration
-test-integration: $(SYNCED) redis ## Integration tests: real servers on 127.0.0.1, the OWM stand-in behind them
+test-integration: $(SYNCED) redis nginx ## Integration tests: real servers on 127.0.0.1, the OWM stand-in behind them
 	$(PYTEST) tests/integration --cov --cov-append --cov-report=
 
 .PHONY: test-web
@@ -97,8 +97,12 @@ chromium: ## Install Debian's chromium and chromium-driver when missing
 redis: ## Install Debian's redis-server when missing (the tests start their own on free 127.0.0.1 ports)
 	@scripts/apt-ensure.sh redis-server=redis-server
 
+.PHONY: nginx
+nginx: ## Install Debian's nginx-light when missing (the frontend's proxy in make run and the drills)
+	@scripts/apt-ensure.sh nginx=nginx-light
+
 .PHONY: test-reliability
-test-reliability: $(SYNCED) helm redis ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
+test-reliability: $(SYNCED) helm redis nginx ## Reliability and security drills: faults, outages, shutdown, fuzzing, secrets, checkov
 	$(PYTEST) tests/reliability -p no:cacheprovider
 
 .PHONY: coverage
@@ -109,7 +113,7 @@ coverage: $(SYNCED) ## Report branch coverage; fail under 90% for each service p
 	$(BIN)/coverage xml -q -o build/coverage.xml
 
 .PHONY: run
-run: $(SYNCED) ## Run the whole stack locally (demo data without OWM_API_KEY) until Ctrl-C
+run: $(SYNCED) nginx ## Run the whole stack locally (demo data without OWM_API_KEY) until Ctrl-C
 	$(PY) scripts/stack.py
 
 .PHONY: info

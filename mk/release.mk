@@ -54,7 +54,7 @@ wheel-check: $(SYNCED) ## Check the wheels in dist/ (check-wheel-contents: each 
 	$(BIN)/check-wheel-contents --package services/frontend/src/tenki_frontend $(DIST)/tenki_frontend-*.whl
 
 .PHONY: acceptance
-acceptance: $(SYNCED) chromium dist ## Build dist/, then test only its wheels in fresh virtualenvs (tox, every local Python)
+acceptance: $(SYNCED) chromium nginx dist ## Build dist/, then test only its wheels in fresh virtualenvs (tox, every local Python)
 	cd $(DIST) && sha256sum --check --quiet SHA256SUMS
 	@# Bounded as a whole (each test has pytest-timeout too): a hung install or service fails, never stalls CI.
 	timeout --kill-after=30s $(ACCEPTANCE_TIMEOUT) $(BIN)/tox run --recreate

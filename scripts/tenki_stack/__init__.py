@@ -18,6 +18,7 @@ tree and in `make acceptance`'s tox runs outside it), and load/'s entry points i
 Modules:
   processes    free ports, ServiceProcess (a command with its captured output), readiness probes
   services     start_weather, start_frontend, LocalStack
+  proxy        start_proxy: Debian's nginx with the chart's config (files/nginx-frontend.conf) in front
   owm_standin  OwmStandIn: OpenWeatherMap's current-weather API on 127.0.0.1, with fault injection
 """
 
@@ -34,12 +35,14 @@ from tenki_stack.processes import (
     json_records,
     port_in_use,
 )
+from tenki_stack.proxy import ProxyProcess, render_config, start_proxy
 from tenki_stack.services import LocalStack, start_frontend, start_weather
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "LOCALHOST",
     "LocalStack",
+    "ProxyProcess",
     "ServiceProcess",
     "StackError",
     "console_script",
@@ -49,6 +52,8 @@ __all__ = [
     "http_ok",
     "json_records",
     "port_in_use",
+    "render_config",
     "start_frontend",
+    "start_proxy",
     "start_weather",
 ]

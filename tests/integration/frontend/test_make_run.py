@@ -1,7 +1,8 @@
 """`make run` (scripts/stack.py as a program): the README's first command, as a newcomer uses it.
 
-It starts both services, prints the URL, serves demo pages, and stops both on Ctrl-C (SIGINT to the
-terminal's process group); ports follow the environment, and a busy port is refused with a hint.
+It starts both services and nginx in front of the frontend, prints the URL (nginx's port), serves demo
+pages through the proxy, and stops all three on Ctrl-C (SIGINT to the terminal's process group); ports
+follow the environment, and a busy port is refused with a hint.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class Terminal:
 
 @pytest.fixture
 def ports() -> dict[str, str]:
-    return {name: str(free_port()) for name in ("WEATHER_PORT", "METRICS_PORT", "FRONTEND_PORT")}
+    names = ("WEATHER_PORT", "METRICS_PORT", "FRONTEND_PORT", "FRONTEND_APP_PORT")
+    return {name: str(free_port()) for name in names}
 
 
 @pytest.fixture
@@ -105,10 +107,14 @@ def test_make_run_serves_demo_weather_and_stops_both_services_on_ctrl_c(
     assert page.status_code == 200
     assert "Mountain View" in page.text and "demo data" in page.text.lower()
     assert port_in_use(int(ports["WEATHER_PORT"])), "the weather service listens on WEATHER_PORT"
+    # nginx answers on the public port (its own path), gunicorn behind it on FRONTEND_APP_PORT.
+    assert requests.get(f"{url}/proxy-healthz", timeout=10).text == "ok\n"
+    assert port_in_use(int(ports["FRONTEND_APP_PORT"])), "gunicorn listens on FRONTEND_APP_PORT"
+    assert page.headers["X-Request-ID"], "the proxy passes the frontend's request id back"
 
     assert terminal.ctrl_c() == 0, terminal.output()[-3000:]
     assert "tenki stopped." in terminal.output()
-    for name in ("WEATHER_PORT", "FRONTEND_PORT"):
+    for name in ("WEATHER_PORT", "FRONTEND_PORT", "FRONTEND_APP_PORT"):
         assert not port_in_use(int(ports[name])), f"{name} is still taken after Ctrl-C"
 
 
