@@ -54,6 +54,12 @@ def test_the_service_config_retries_unavailable_only() -> None:
     assert options["grpc.enable_retries"] == 1
 
 
+def test_the_channel_re_resolves_within_seconds_of_a_goaway() -> None:
+    # gRPC's default (30 s) would keep new weather pods idle long after the service's connection age.
+    options = dict(weather_client.channel_options())
+    assert options["grpc.dns_min_time_between_resolutions_ms"] == 2000
+
+
 def test_an_unreachable_service_is_unavailable_within_the_deadline() -> None:
     # Port 1 on loopback: connection refused at once; retries and backoff stay inside the deadline.
     client = WeatherClient("127.0.0.1:1", 0.5)

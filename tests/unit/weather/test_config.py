@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenki_weather.config import ConfigError, WeatherSettings, env_var_names
+from tenki_weather.server import server_options
 
 
 def test_defaults_are_the_documented_ones() -> None:
@@ -14,6 +15,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.owm_rate_limit_per_minute == 60 and settings.owm_timeout_seconds == 3
     assert settings.deadline_margin_seconds == 0.5 and settings.budget_warnings() == []
     assert settings.shutdown_grace_seconds == 10 and settings.shutdown_drain_seconds == 1
+    assert settings.max_connection_age_seconds == 10
     assert settings.owm_base_url == "https://api.openweathermap.org/data/2.5"
 
 
@@ -105,3 +107,11 @@ def test_a_budget_that_cannot_work_is_warned_about() -> None:
     assert "DEADLINE_MARGIN_SECONDS" in problem and "never reach upstream" in problem
     (problem,) = WeatherSettings.from_env({"DEADLINE_MARGIN_SECONDS": "0"}).budget_warnings()
     assert "stale" in problem
+    (problem,) = WeatherSettings.from_env({"MAX_CONNECTION_AGE_SECONDS": "1"}).budget_warnings()
+    assert "MAX_CONNECTION_AGE_SECONDS" in problem and "re-resolution" in problem
+
+
+def test_the_server_ends_connections_after_the_age_with_the_shutdown_grace() -> None:
+    options = dict(server_options(WeatherSettings.from_env({})))
+    assert options["grpc.max_connection_age_ms"] == 10_000
+    assert options["grpc.max_connection_age_grace_ms"] == 10_000

@@ -62,6 +62,12 @@ SERVICE_CONFIG: dict[str, Any] = {
 
 
 DEFAULT_KEEPALIVE_SECONDS = 30.0
+# How often the channel may resolve WEATHER_ADDR's name again. gRPC C-core re-resolves a dns:/// target
+# only when a connection ends (the weather service's GOAWAY after MAX_CONNECTION_AGE_SECONDS, 10 s) and
+# then at most every grpc.dns_min_time_between_resolutions_ms, 30 s by default: that, not the age, would
+# bound how soon a new pod gets traffic. 2 s keeps DNS lookups rare (one per connection age per worker)
+# and new pods in use within about MAX_CONNECTION_AGE_SECONDS + 2 s.
+DNS_MIN_RESOLUTION_INTERVAL_MS = 2000
 
 
 def channel_options(keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> list[tuple[str, Any]]:
@@ -78,6 +84,7 @@ def channel_options(keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS) -> lis
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.dns_min_time_between_resolutions_ms", DNS_MIN_RESOLUTION_INTERVAL_MS),
     ]
 
 

@@ -63,7 +63,7 @@ environment variables (defaults in brackets):
   WEATHER_MAX_WORKERS        gRPC worker threads [16]
   METRICS_PORT               Prometheus /metrics port; 0 = off [9090]
   KEEPALIVE_MIN_PING_SECONDS clients' keepalive pings admitted this often [10]
-  MAX_CONNECTION_AGE_SECONDS connections end (GOAWAY) after this, so clients re-resolve [30]
+  MAX_CONNECTION_AGE_SECONDS connections end (GOAWAY) after this, so clients re-resolve [10]
   SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
   SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
   LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]

@@ -19,6 +19,9 @@ from redis import ConnectionPool
 DEFAULT_OWM_BASE_URL = "https://api.openweathermap.org/data/2.5"
 DEFAULT_OWM_GEO_BASE_URL = "https://api.openweathermap.org/geo/1.0"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# The frontend's channel re-resolves the weather service's name at most this often (its
+# grpc.dns_min_time_between_resolutions_ms): a shorter connection age finds no new pods, only reconnects.
+MIN_USEFUL_CONNECTION_AGE_SECONDS = 2.0
 
 
 # OpenTelemetry's sampler names (OTEL_TRACES_SAMPLER) that the SDK ships.
@@ -103,9 +106,11 @@ class WeatherSettings(BaseSettings):
     # Clients may ping an idle connection this often (the frontend pings every WEATHER_KEEPALIVE_SECONDS,
     # 30 s); pings more frequent than this end the connection with GOAWAY too_many_pings.
     keepalive_min_ping_seconds: float = Field(10.0, alias="KEEPALIVE_MIN_PING_SECONDS", gt=0)
-    # Each client connection is ended (GOAWAY, in-flight calls finish) after this long, so clients that
-    # resolve every pod (the frontend's round_robin on a headless Service) re-resolve and find new pods.
-    max_connection_age_seconds: float = Field(30.0, alias="MAX_CONNECTION_AGE_SECONDS", gt=0)
+    # Each client connection is ended (GOAWAY, in-flight calls finish within SHUTDOWN_GRACE_SECONDS) after
+    # this long (gRPC adds up to 10% jitter), so clients that resolve every pod (the frontend's round_robin on
+    # a headless Service) re-resolve and find new pods within seconds. The frontend re-resolves at most
+    # every 2 s (its grpc.dns_min_time_between_resolutions_ms), well below this.
+    max_connection_age_seconds: float = Field(10.0, alias="MAX_CONNECTION_AGE_SECONDS", gt=0)
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
     # On SIGTERM, health says NOT_SERVING for this long while RPCs are still answered, so readiness
     # checks and load balancers see it before the listener closes.
@@ -235,6 +240,12 @@ class WeatherSettings(BaseSettings):
             problems.append(
                 f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) leaves no time to answer with a "
                 "stale entry after an upstream timeout: callers will see DEADLINE_EXCEEDED instead"
+            )
+        if self.max_connection_age_seconds < MIN_USEFUL_CONNECTION_AGE_SECONDS:
+            problems.append(
+                f"MAX_CONNECTION_AGE_SECONDS ({self.max_connection_age_seconds:g}) is below the frontend's "
+                f"DNS re-resolution interval ({MIN_USEFUL_CONNECTION_AGE_SECONDS:g} s): connections end "
+                "before the client may look for new pods: each GOAWAY costs a reconnect and finds nothing new"
             )
         return problems
 
