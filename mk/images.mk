@@ -15,10 +15,10 @@ docker-tools:
 	@scripts/apt-ensure.sh dockerd=docker.io docker=docker.io
 
 .PHONY: images
-images: $(UV) docker-tools ## Build tenki-weather and tenki-frontend (tagged VERSION) from their Dockerfiles; stand-in bases if unpullable
+images: $(UV) docker-tools ## Build tenki-weather, tenki-frontend and tenki-proxy (tagged VERSION); stand-in bases if unpullable
 	$(DOCKER_IMAGES) build --version $(IMAGES_VERSION) --uv-version $(UV_VERSION)
 
 .PHONY: test-images
-test-images: $(SYNCED) helm docker-tools ## Build both images, run them as the chart says, check probes/pages/metrics/logs/SIGTERM
+test-images: $(SYNCED) helm docker-tools ## Build the images, run them as the chart says, check probes/pages/metrics/logs/SIGTERM
 	PATH="$(dir $(HELM)):$$PATH" $(DOCKER_IMAGES) with-daemon --timeout $(IMAGES_TIMEOUT) -- \
 	  $(PYTEST) tests/images -p no:cacheprovider

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build tenki's two images with Docker: the daemon, the pinned base images (or stand-ins), the builds.
+"""Build tenki's images (weather, frontend, proxy) with Docker: the daemon, the pinned bases (or stand-ins).
 
     docker_images.py build --uv-version 0.13.8 --version 0.1.0   # make images
     docker_images.py with-daemon --timeout 1800 -- CMD...         # make test-images: CMD with a daemon
@@ -42,7 +42,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("weather", "frontend")
+# Each builds from services/<name>/Dockerfile; all three on the same Python base (the proxy installs nginx).
+SERVICES = ("weather", "frontend", "proxy")
 BUILD = ROOT / "build" / "images"
 CACHE = BUILD / "cache"
 STANDIN_LABEL = "org.tenki.stand-in"
@@ -137,7 +138,7 @@ def dockerfile(service: str) -> Path:
 
 
 def bases() -> list[str]:
-    """Every external base image of the two Dockerfiles (FROM lines that do not name an earlier stage)."""
+    """Every external base image of the Dockerfiles (FROM lines that do not name an earlier stage)."""
     found: list[str] = []
     for service in SERVICES:
         stages: set[str] = set()
@@ -314,7 +315,7 @@ def standin_uv(ref: str, version: str) -> None:
 
 
 def build(version: str, uv_version: str) -> dict[str, object]:
-    """Both images, tenki-<service>:<version>, from the Dockerfiles as they are; returns what was used."""
+    """Every image, tenki-<service>:<version>, from the Dockerfiles as they are; returns what was used."""
     used = ensure_bases(uv_version)
     env = {**os.environ, "DOCKER_BUILDKIT": os.environ.get("DOCKER_BUILDKIT", "0")}
     images: dict[str, dict[str, object]] = {}
@@ -378,7 +379,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build both images (starting and stopping a daemon if none answers)")
+    b = sub.add_parser("build", help="build the images (starting and stopping a daemon if none answers)")
     b.add_argument("--version", required=True)
     b.add_argument("--uv-version", required=True)
     w = sub.add_parser("with-daemon", help="run a command while a daemon answers")

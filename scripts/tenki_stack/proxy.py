@@ -73,7 +73,6 @@ def start_proxy(
     ready when nginx answers its own /proxy-healthz."""
     port = free_port(host) if port is None else port
     prefix = Path(tempfile.mkdtemp(prefix="tenki-proxy-"))
-    (prefix / "tmp").mkdir()
     listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     config = prefix / "nginx.conf"
     config.write_text(render_config(listen, upstream), encoding="utf-8")

@@ -140,9 +140,19 @@ def pod_specs(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, An
 
 
 def component_container(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
-    """The one container of the Deployment of `component` (weather or frontend)."""
+    """The container named `component` of its Deployment (weather or frontend; the frontend pod also has
+    its proxy sidecar, `proxy_container`)."""
+    return pod_container(objects, component, component)
+
+
+def proxy_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The frontend pod's nginx sidecar (frontend.proxy.enabled)."""
+    return pod_container(objects, "frontend", "proxy")
+
+
+def pod_container(objects: list[dict[str, Any]], component: str, name: str) -> dict[str, Any]:
     deployment = named(objects, "Deployment", f"{RELEASE}-{component}")
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    (container,) = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == name]
     return container
 
 

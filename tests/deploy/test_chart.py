@@ -16,6 +16,7 @@ from deploy_support import (
     VALUE_SETS,
     component_container,
     helm,
+    proxy_container,
     named,
     of_kind,
     pod_specs,
@@ -208,12 +209,31 @@ def test_probes_point_at_real_ports_and_paths(objects: list[dict[str, Any]]) -> 
     # Readiness follows the service's own health status, which it flips to NOT_SERVING on SIGTERM.
     assert weather["readinessProbe"]["grpc"]["service"] == "tenki.weather.v1.WeatherService"
 
+    # The frontend's probes go through the proxy (the path users take): its port by number, since a named
+    # port is the probed container's own and gunicorn has none but metrics.
     frontend = component_container(objects, "frontend")
-    port_names = {p["name"] for p in frontend["ports"]}
+    proxy = proxy_container(objects)
+    (proxy_port,) = [p["containerPort"] for p in proxy["ports"] if p["name"] == "http"]
     assert frontend["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert frontend["livenessProbe"]["httpGet"]["path"] == "/healthz"
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert frontend[probe]["httpGet"]["port"] in port_names
+        assert frontend[probe]["httpGet"]["port"] == proxy_port
+    # The proxy's own liveness is nginx alone, not gunicorn behind it.
+    # (The pod's readiness as users see it is the frontend's /readyz through the proxy.)
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert proxy[probe]["httpGet"] == {"path": "/proxy-healthz", "port": "http"}
+
+
+def test_without_the_proxy_gunicorn_serves_the_pods_port_itself() -> None:
+    objects = render("--set", "frontend.proxy.enabled=false")
+    pod = named(objects, "Deployment", f"{RELEASE}-frontend")["spec"]["template"]["spec"]
+    (frontend,) = pod["containers"]
+    assert f"{RELEASE}-frontend-proxy" not in {c["metadata"]["name"] for c in of_kind(objects, "ConfigMap")}
+    env = {e["name"]: e.get("value") for e in frontend["env"]}
+    assert (env["FRONTEND_HOST"], env["FRONTEND_PORT"]) == ("0.0.0.0", "8080")
+    assert {p["name"] for p in frontend["ports"]} == {"http", "metrics"}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert frontend[probe]["httpGet"]["port"] == "http"
 
 
 def test_replicas_pdb_and_hpa(value_set: str, objects: list[dict[str, Any]]) -> None:

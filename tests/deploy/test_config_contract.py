@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from deploy_support import NAMESPACE, OPERATOR_VALUES, RELEASE, component_container, named
+from deploy_support import NAMESPACE, OPERATOR_VALUES, RELEASE, component_container, named, proxy_container
 from tenki_frontend import config as frontend_config
 from tenki_weather import config as weather_config
 
@@ -58,7 +58,9 @@ def test_the_services_accept_every_value_the_chart_sets(objects: list[dict[str, 
     frontend = frontend_config.FrontendSettings.from_env(
         literal_env(component_container(objects, "frontend"))
     )
-    assert weather.host == "0.0.0.0" and frontend.host == "0.0.0.0"
+    # gunicorn behind the pod's proxy: loopback only; its metrics on the pod's address for Prometheus.
+    assert weather.host == "0.0.0.0" and frontend.host == "127.0.0.1"
+    assert frontend.metrics_bind_host == "0.0.0.0"
 
 
 def test_ports_in_env_are_the_ports_the_containers_and_services_declare(
@@ -72,8 +74,15 @@ def test_ports_in_env_are_the_ports_the_containers_and_services_declare(
     frontend = component_container(objects, "frontend")
     front = frontend_config.FrontendSettings.from_env(literal_env(frontend))
     ports = {p["name"]: p["containerPort"] for p in frontend["ports"]}
-    assert ports == {"http": front.port, "metrics": front.metrics_port}
-    assert front.metrics_port != front.port
+    assert ports == {"metrics": front.metrics_port}
+    # The proxy listens on the pod's http port and hands requests to gunicorn's loopback port, as its
+    # ConfigMap (the chart's files/nginx-frontend.conf, rendered) says.
+    (proxy_port,) = [p["containerPort"] for p in proxy_container(objects)["ports"] if p["name"] == "http"]
+    config = named(objects, "ConfigMap", f"{RELEASE}-frontend-proxy")["data"]["nginx.conf"]
+    assert f"listen {proxy_port};" in config and f"server 127.0.0.1:{front.port};" in config
+    assert len({front.metrics_port, front.port, proxy_port}) == 3
+    service = named(objects, "Service", f"{RELEASE}-frontend")
+    assert next(p for p in service["spec"]["ports"] if p["name"] == "http")["targetPort"] == "http"
 
     # The frontend resolves the weather pods through the headless Service (gRPC dns:/// target), so its
     # round_robin channel spreads calls over every pod.

@@ -103,12 +103,12 @@ def test_by_default_every_own_pod_runs_as_10001(default_objects: list[dict[str, 
             "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
             "seccompProfile": {"type": "RuntimeDefault"},
         }, name
-        (container,) = spec["containers"]
-        assert container["securityContext"] == {
-            "runAsNonRoot": True, "allowPrivilegeEscalation": False, "privileged": False,
-            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        }, name
+        for container in spec["containers"]:  # the frontend's proxy sidecar too
+            assert container["securityContext"] == {
+                "runAsNonRoot": True, "allowPrivilegeEscalation": False, "privileged": False,
+                "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            }, (name, container["name"])
 
 
 @pytest.mark.parametrize("how", ["--set", "values file"])
@@ -118,11 +118,11 @@ def test_openshift_unsets_the_ids_and_stays_restricted(how: str) -> None:
         pod = spec["securityContext"]
         assert not {"runAsUser", "runAsGroup", "fsGroup"} & set(pod), f"{name}: {pod}"
         assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
-        (container,) = spec["containers"]
-        ctx = container["securityContext"]
-        assert "runAsUser" not in ctx
-        assert ctx["capabilities"] == {"drop": ["ALL"]} and ctx["allowPrivilegeEscalation"] is False
-        assert ctx["readOnlyRootFilesystem"] is True and ctx["runAsNonRoot"] is True
+        for container in spec["containers"]:
+            ctx = container["securityContext"]
+            assert "runAsUser" not in ctx
+            assert ctx["capabilities"] == {"drop": ["ALL"]} and ctx["allowPrivilegeEscalation"] is False
+            assert ctx["readOnlyRootFilesystem"] is True and ctx["runAsNonRoot"] is True
         assert not restricted_violations(spec), name
 
 

@@ -12,6 +12,7 @@ from tenki_weather.config import WeatherSettings
 from test_notes import notes
 
 NO_WAY_IN = ["--set", "httpRoute.enabled=false", "--set", "gateway.create=false"]
+NO_PROXY = ["--set", "frontend.proxy.enabled=false"]
 
 
 def env(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
@@ -22,11 +23,14 @@ def env(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("args", "hops"),
     [
-        ([], "1"),
-        (VALUE_SETS["ingress"], "1"),
-        (NO_WAY_IN, "0"),
-        ([*NO_WAY_IN, "--set", "frontend.rateLimit.trustedProxyHops=2"], "2"),
-        (["--set", "frontend.rateLimit.trustedProxyHops=0"], "0"),
+        # The pod's own proxy is one hop more (frontend.proxy.enabled, the default).
+        ([], "2"),
+        (VALUE_SETS["ingress"], "2"),
+        (NO_WAY_IN, "1"),
+        ([*NO_WAY_IN, "--set", "frontend.rateLimit.trustedProxyHops=2"], "3"),
+        (["--set", "frontend.rateLimit.trustedProxyHops=0"], "1"),
+        ([*NO_WAY_IN, *NO_PROXY], "0"),
+        ([*NO_PROXY], "1"),
     ],
 )
 def test_one_trusted_hop_behind_the_gateway_or_ingress_unless_set(args: list[str], hops: str) -> None:
@@ -72,7 +76,7 @@ def test_a_bad_limit_fails_the_install(bad: str) -> None:
 def test_the_notes_say_what_a_user_over_the_limit_sees() -> None:
     text = notes()
     assert "Too many requests" in text and "429" in text and "Retry-After" in text
-    assert "TRUSTED_PROXY_HOPS=1" in text
+    assert "TRUSTED_PROXY_HOPS=2" in text
     assert "per process" in text
-    shared = notes("--set", "frontend.rateLimit.redisUrl=redis://redis:6379/0", *NO_WAY_IN)
+    shared = notes("--set", "frontend.rateLimit.redisUrl=redis://redis:6379/0", *NO_WAY_IN, *NO_PROXY)
     assert "per process" not in shared and "X-Forwarded-For is ignored" in shared

@@ -60,3 +60,9 @@ def test_with_service_monitors_the_notes_name_them_and_their_ports() -> None:
     text = notes(*VALUE_SETS["service-monitor"])
     assert f"{RELEASE}-weather (port metrics, /metrics)" in text
     assert f"{RELEASE}-frontend (port metrics, /metrics)" in text
+
+
+def test_the_notes_say_the_frontend_is_behind_its_proxy_or_warn_without_it() -> None:
+    assert "nginx sidecar" in notes() and "127.0.0.1:8081" in notes()
+    bare = notes("--set", "frontend.proxy.enabled=false")
+    assert "nginx sidecar" not in bare and "slowly" in bare

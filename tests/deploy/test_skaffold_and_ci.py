@@ -31,8 +31,12 @@ def values_path_exists(path: str) -> bool:
     return True
 
 
-def test_artifacts_build_both_images_from_the_repo_root() -> None:
-    assert set(ARTIFACTS) == {"tenki-weather", "tenki-frontend"}
+# The image of each artifact is the chart's `<values>.image`: the proxy is the frontend pod's sidecar.
+IMAGE_VALUES = {"tenki-weather": "weather", "tenki-frontend": "frontend", "tenki-proxy": "frontend.proxy"}
+
+
+def test_artifacts_build_the_three_images_from_the_repo_root() -> None:
+    assert set(ARTIFACTS) == set(IMAGE_VALUES)
     for image, artifact in ARTIFACTS.items():
         # The build context is the repo root: proto/ and uv.lock are shared by both images.
         assert artifact["context"] == ".", image
@@ -48,7 +52,7 @@ def test_the_release_installs_this_chart_and_maps_each_image_to_its_values() -> 
     for key in templates:
         assert values_path_exists(key), f"setValueTemplates.{key} is not a value of the chart"
     for image in ARTIFACTS:
-        component = image.removeprefix("tenki-")
+        component = IMAGE_VALUES[image]
         variable = image.replace("-", "_")
         assert templates[f"{component}.image.repository"] == f"{{{{.IMAGE_REPO_{variable}}}}}"
         assert templates[f"{component}.image.tag"] == f"{{{{.IMAGE_TAG_{variable}}}}}"

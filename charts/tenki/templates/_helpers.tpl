@@ -166,10 +166,23 @@ weather pod and spreads calls over them (round_robin); the ClusterIP Service sta
 {{- printf "dns:///%s.%s.svc:%d" (include "tenki.weatherHeadlessName" .) .Release.Namespace (int .Values.weather.grpcPort) }}
 {{- end }}
 
-{{/* TRUSTED_PROXY_HOPS: the value set, or (-1) one hop behind the chart's Gateway route or Ingress, else 0. */}}
+{{/*
+TRUSTED_PROXY_HOPS: the value set, or (-1) one hop behind the chart's Gateway route or Ingress, else 0; plus one
+for the pod's own proxy (nginx appends the address it saw, so the client is one entry further left).
+*/}}
 {{- define "tenki.trustedProxyHops" -}}
 {{- $hops := int .Values.frontend.rateLimit.trustedProxyHops -}}
-{{- if ge $hops 0 }}{{ $hops }}{{ else if or .Values.httpRoute.enabled .Values.ingress.enabled }}1{{ else }}0{{ end }}
+{{- if lt $hops 0 }}{{ $hops = ternary 1 0 (or .Values.httpRoute.enabled .Values.ingress.enabled) }}{{ end }}
+{{- add $hops (ternary 1 0 .Values.frontend.proxy.enabled) }}
+{{- end }}
+
+{{/*
+The frontend proxy's nginx config: files/nginx-frontend.conf (the one source; make run and the tenki-proxy
+image read the same file) with its two placeholders filled: nginx on frontend.port, gunicorn on loopback.
+*/}}
+{{- define "tenki.proxyConfig" -}}
+{{- $v := .Values.frontend }}
+{{- .Files.Get "files/nginx-frontend.conf" | replace "@LISTEN@" (toString (int $v.port)) | replace "@UPSTREAM@" (printf "127.0.0.1:%d" (int $v.proxy.appPort)) }}
 {{- end }}
 
 {{/* The name of the Secret holding the OWM key, or "" in demo mode. */}}

@@ -18,6 +18,14 @@ def test_defaults() -> None:
     assert settings.log_level == "INFO"
 
 
+def test_the_metrics_listener_binds_frontend_host_unless_told_otherwise() -> None:
+    assert FrontendSettings.from_env({"FRONTEND_HOST": "127.0.0.1"}).metrics_bind_host == "127.0.0.1"
+    behind_proxy = FrontendSettings.from_env(
+        {"FRONTEND_HOST": "127.0.0.1", "FRONTEND_METRICS_HOST": "0.0.0.0"}
+    )
+    assert behind_proxy.metrics_bind_host == "0.0.0.0"
+
+
 def test_values_from_the_environment() -> None:
     settings = FrontendSettings.from_env(
         {"FRONTEND_HOST": "127.0.0.1", "FRONTEND_PORT": "9000", "WEATHER_ADDR": "weather:50051",
@@ -54,7 +62,8 @@ def test_env_var_names_are_the_documented_ones() -> None:
         # OpenTelemetry's own names (tracing.py), validated here, handed to the SDK from here.
         "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
         "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES",
-        "SHUTDOWN_DRAIN_SECONDS", "FRONTEND_METRICS_PORT", "WEATHER_KEEPALIVE_SECONDS",
+        "SHUTDOWN_DRAIN_SECONDS", "FRONTEND_METRICS_PORT", "FRONTEND_METRICS_HOST",
+        "WEATHER_KEEPALIVE_SECONDS",
         "RATE_LIMIT_DEFAULT", "RATE_LIMIT_UPSTREAM", "TRUSTED_PROXY_HOPS", "REDIS_URL", "REDIS_PASSWORD",
     }
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-DOCKERFILES = [ROOT / "services/weather/Dockerfile", ROOT / "services/frontend/Dockerfile"]
+DOCKERFILES = [ROOT / f"services/{name}/Dockerfile" for name in ("weather", "frontend", "proxy")]
 
 
 def final_stage(text: str) -> str:
@@ -30,7 +30,7 @@ def test_final_stage_labels_the_image_with_the_version_build_argument(dockerfile
 def test_skaffold_passes_the_version_file_to_every_image_build() -> None:
     documents = [d for d in yaml.safe_load_all((ROOT / "skaffold.yaml").read_text(encoding="utf-8")) if d]
     artifacts = [a for d in documents for a in (d.get("build") or {}).get("artifacts", [])]
-    assert {a.get("image") for a in artifacts} == {"tenki-weather", "tenki-frontend"}
+    assert {a.get("image") for a in artifacts} == {"tenki-weather", "tenki-frontend", "tenki-proxy"}
     for artifact in artifacts:
         build_args = (artifact.get("docker") or {}).get("buildArgs") or {}
         # skaffold fills the template from the environment that `make deploy` sets from VERSION.

@@ -42,6 +42,9 @@ class FrontendSettings(BaseSettings):
     port: int = Field(8080, alias="FRONTEND_PORT", ge=0, le=65535)
     # Prometheus /metrics, served by the gunicorn master on a port of its own (not the public one); 0 = off.
     metrics_port: int = Field(9091, alias="FRONTEND_METRICS_PORT", ge=0, le=65535)
+    # Where the metrics listener binds; empty: FRONTEND_HOST. Behind the pod's proxy gunicorn binds
+    # 127.0.0.1 while Prometheus still scrapes the pod's address (the chart sets 0.0.0.0).
+    metrics_host: str = Field("", alias="FRONTEND_METRICS_HOST")
     # The weather service's gRPC target: host:port or any gRPC name (dns:///name:port, ipv4:a:p,b:p);
     # calls are spread over every address it resolves to (round_robin).
     weather_addr: str = Field("127.0.0.1:50051", alias="WEATHER_ADDR", min_length=3)
@@ -108,6 +111,11 @@ class FrontendSettings(BaseSettings):
     @classmethod
     def _lower_case_name(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def metrics_bind_host(self) -> str:
+        """The metrics listener's address: FRONTEND_METRICS_HOST, else FRONTEND_HOST."""
+        return self.metrics_host or self.host
 
     @property
     def tracing_endpoint(self) -> str:

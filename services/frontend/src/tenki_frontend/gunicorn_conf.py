@@ -85,8 +85,8 @@ def _serve_metrics(server: Any) -> None:
     # value store when a metric is created, and the workers inherit this module as the master imported it.
     from tenki_frontend import metrics
 
-    http, _thread = metrics.serve(_settings.metrics_port, _settings.host)
-    server.log.info("metrics on %s:%s/metrics", _settings.host, http.server_port)
+    http, _thread = metrics.serve(_settings.metrics_port, _settings.metrics_bind_host)
+    server.log.info("metrics on %s:%s/metrics", _settings.metrics_bind_host, http.server_port)
 
 
 def _drain_before_graceful_stop(server: Any) -> None:
