@@ -6,6 +6,10 @@ termination grace are read from the rendered pod spec. What must change to run o
 cluster changes generically: every containerPort moves to a free 127.0.0.1 port (through the *_PORT
 variable that sets it), listen addresses 0.0.0.0/:: become 127.0.0.1, and `<service>[.<ns>...]:<port>`
 in an env value (a Service address) becomes 127.0.0.1 and the free port of the container behind it.
+The containers of one pod share its network: a `*_PORT` value that no container declares (gunicorn's
+loopback port behind the proxy) gets a free port too, shared by the pod's containers (probes name pod
+ports), and a mounted ConfigMap is written to a directory, its `listen N` and `127.0.0.1:N` moved the same
+way, and bind-mounted read-only.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import tempfile
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +59,7 @@ class Workload:
     deployment: dict[str, Any]
     container: dict[str, Any]
     ports: dict[int, int] = field(default_factory=dict)  # containerPort -> free 127.0.0.1 port
+    pod_ports: dict[int, int] = field(default_factory=dict)  # every port of the pod (shared network)
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -79,7 +86,18 @@ class Workload:
         raise AssertionError(f"{self.container['name']}: no port named {ref!r}")
 
     def host_port(self, ref: int | str) -> int:
-        return self.ports[self.port(ref)]
+        """The free port behind a probe's or Service's port: the container's own, else the pod's."""
+        port = self.port(ref)
+        return self.ports[port] if port in self.ports else self.pod_ports[port]
+
+    def internal_ports(self) -> set[int]:
+        """Ports its env sets (`*_PORT`) that no container of the pod declares: loopback inside the pod."""
+        declared = {int(p["containerPort"]) for c in self.pod["containers"] for p in c.get("ports", [])}
+        return {
+            int(e["value"]) for e in self.container.get("env") or []
+            if (e["name"] == "PORT" or e["name"].endswith("_PORT")) and str(e.get("value", "")).isdigit()
+            and int(e["value"]) not in declared and int(e["value"]) != 0
+        }
 
     def named_port(self, name: str) -> int | None:
         ports = self.container.get("ports", [])
@@ -108,8 +126,13 @@ def workload_of(objects: list[dict[str, Any]], image: str) -> Workload:
 
 
 def assign_ports(workloads: list[Workload]) -> None:
+    pods: dict[str, dict[int, int]] = {}
     for workload in workloads:
-        workload.ports = {int(p["containerPort"]): free_port() for p in workload.container.get("ports", [])}
+        shared = pods.setdefault(workload.deployment["metadata"]["name"], {})
+        own = [int(p["containerPort"]) for p in workload.container.get("ports", [])]
+        own += sorted(workload.internal_ports())
+        workload.ports = {port: shared.setdefault(port, free_port()) for port in own}
+        workload.pod_ports = shared
 
 
 def service_target(
@@ -125,12 +148,52 @@ def service_target(
         spec_port = next((p for p in svc["spec"].get("ports", []) if int(p["port"]) == port), None)
         assert spec_port, f"Service {name} has no port {port}"
         selector = svc["spec"].get("selector") or {}
+        target = spec_port.get("targetPort", port)
         backends = [
             w for w in workloads if selector and all(w.labels.get(k) == v for k, v in selector.items())
+            and (w.named_port(target) if isinstance(target, str) else target in w.ports)
         ]
         assert len(backends) == 1, f"Service {name} selects {len(backends)} of the workloads run here"
-        return backends[0].host_port(spec_port.get("targetPort", port))
+        return backends[0].host_port(target)
     return None
+
+
+LISTEN = re.compile(r"\b(listen\s+)(?:(?:127\.0\.0\.1|0\.0\.0\.0):)?(\d+)\b")
+CONFIG_PORT = re.compile(
+    r"\b(?:(?P<listen>listen\s+)(?:(?:127\.0\.0\.1|0\.0\.0\.0):)?(?P<port>\d+)"
+    r"|127\.0\.0\.1:(?P<loopback>\d+))\b"
+)
+
+
+def translate_config(text: str, workload: Workload) -> str:
+    """A mounted config on loopback: `listen N` -> `listen 127.0.0.1:<free>`; `127.0.0.1:N` likewise."""
+    def moved(match: re.Match[str]) -> str:
+        if match.group("listen"):
+            return f"{match.group('listen')}{LOOPBACK}:{workload.pod_ports[int(match.group('port'))]}"
+        return f"{LOOPBACK}:{workload.pod_ports[int(match.group('loopback'))]}"
+
+    return CONFIG_PORT.sub(moved, text)  # one pass: a moved port is never moved again
+
+
+def config_maps(objects: list[dict[str, Any]], workload: Workload) -> dict[str, dict[str, str]]:
+    """mountPath -> {file: text} of each ConfigMap volume the container mounts."""
+    volumes = {v["name"]: v for v in workload.pod.get("volumes") or []}
+    mounted: dict[str, dict[str, str]] = {}
+    for mount in workload.container.get("volumeMounts") or []:
+        ref = volumes[mount["name"]].get("configMap")
+        if ref is not None:
+            mounted[mount["mountPath"]] = _referenced_data(objects, {"configMapRef": ref}, None)
+    return mounted
+
+
+def config_ports(objects: list[dict[str, Any]], workload: Workload) -> set[int]:
+    """The ports the container's mounted configs listen on (set there, not by a *_PORT variable)."""
+    return {
+        int(m.group(2))
+        for files in config_maps(objects, workload).values()
+        for text in files.values()
+        for m in LISTEN.finditer(text)
+    }
 
 
 def env_of(objects: list[dict[str, Any]], workloads: list[Workload], workload: Workload,
@@ -146,7 +209,7 @@ def env_of(objects: list[dict[str, Any]], workloads: list[Workload], workload: W
             value = _value_from(objects, workload, entry["valueFrom"])
             if value is not None:
                 env[entry["name"]] = value
-    unmapped = set(workload.ports)
+    unmapped = set(workload.ports) - config_ports(objects, workload)
     for name, value in list(env.items()):
         if value in ANY_ADDRESS:
             env[name] = LOOPBACK
@@ -234,9 +297,18 @@ def run_args(objects: list[dict[str, Any]], workloads: list[Workload], workload:
     args += [f"--cap-drop={cap}" for cap in caps.get("drop") or []]
     args += [f"--cap-add={cap}" for cap in caps.get("add") or []]
     volumes = {v["name"]: v for v in workload.pod.get("volumes") or []}
+    for path, files in config_maps(objects, workload).items():
+        directory = Path(tempfile.mkdtemp(prefix="tenki-configmap-"))
+        directory.chmod(0o755)
+        for name, text in files.items():
+            (directory / name).write_text(translate_config(text, workload))
+            (directory / name).chmod(0o644)
+        args += ["--volume", f"{directory}:{path}:ro"]
     for mount in c.get("volumeMounts") or []:
         volume = volumes[mount["name"]]
-        assert "emptyDir" in volume, f"volume {mount['name']}: only emptyDir is emulated (as tmpfs)"
+        if "configMap" in volume:
+            continue
+        assert "emptyDir" in volume, f"volume {mount['name']}: only emptyDir and configMap are emulated"
         size = (volume["emptyDir"] or {}).get("sizeLimit")
         options = "rw,nosuid,nodev,mode=1777" + (f",size={quantity_bytes(size)}" if size else "")
         args += ["--tmpfs", f"{mount['mountPath']}:{options}"]

@@ -1,7 +1,8 @@
-"""Both images, built and run with the container settings `helm template` renders, checked as a kubelet would.
+"""The images, built and run with the container settings `helm template` renders, checked as a kubelet would.
 
-The tests run in file order against one pair of containers (the `stack` fixture); the SIGTERM test stops
-them, so it and the log test come last. Each test also stands alone (the fixtures build and start what
+The tests run in file order against one set of containers (the `stack` fixture: weather, and the
+frontend pod's two, gunicorn and its nginx proxy); the SIGTERM test stops them, so it and the log test
+come last. Each test also stands alone (the fixtures build and start what
 it needs).
 """
 
@@ -20,7 +21,7 @@ import pytest
 from image_support import VERSION, Running, docker, record
 
 pytestmark = pytest.mark.images
-SERVICES = ("weather", "frontend")
+SERVICES = ("weather", "frontend", "proxy")
 # A US postal code the demo provider answers for (no OWM key: demo data).
 POSTAL_CODE = "94040"
 
@@ -53,8 +54,19 @@ def test_the_docker_run_arguments_are_the_rendered_pod_spec_on_loopback(
     # The chart renders a dns:/// target (headless Service, round_robin); on loopback it keeps its scheme.
     grpc_port = weather.host_port("grpc")
     assert env["WEATHER_ADDR"] == f"dns:///127.0.0.1:{grpc_port}"
-    assert env["FRONTEND_PORT"] == str(frontend.host_port("http")) != "8080"
+    # gunicorn's loopback port behind the proxy (no containerPort: the pod's own) moved to a free one too.
+    (internal,) = frontend.internal_ports()
+    assert env["FRONTEND_PORT"] == str(frontend.host_port(internal)) != str(internal)
     assert env["FRONTEND_HOST"] == "127.0.0.1"
+    # The proxy's mounted config listens on its containerPort's free port and reaches that gunicorn port.
+    proxy = workloads["proxy"]
+    proxy_args = chart_run.run_args(chart_objects, list(workloads.values()), proxy, {}, {"k": "v"})
+    (volume,) = [proxy_args[i + 1] for i, a in enumerate(proxy_args) if a == "--volume"]
+    directory, mount, mode = volume.split(":")
+    assert (mount, mode) == ("/etc/tenki-proxy", "ro")
+    config = (Path(directory) / "nginx.conf").read_text()
+    assert f"listen 127.0.0.1:{proxy.host_port('http')};" in config
+    assert f"server 127.0.0.1:{env['FRONTEND_PORT']};" in config
 
 
 def test_quantities_and_every_dns_form_of_a_service_address_translate(
@@ -106,11 +118,16 @@ def test_the_root_filesystem_is_read_only_and_the_emptydir_mounts_are_writable(
     stack: dict[str, Running], service: str
 ) -> None:
     running = stack[service]
-    mounts = [m["mountPath"] for m in running.workload.container.get("volumeMounts") or []]
+    volumes = {v["name"]: v for v in running.workload.pod.get("volumes") or []}
+    mounts = [
+        m["mountPath"] for m in running.workload.container.get("volumeMounts") or []
+        if "emptyDir" in volumes[m["name"]]
+    ]
     assert mounts, "the chart mounts no emptyDir"
+    # All three images have Python (the proxy's base is the same): /usr/local is the base's own.
     script = (
         "import sys\n"
-        "try:\n    open('/opt/venv/written', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
+        "try:\n    open('/usr/local/written', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
         "else:\n    sys.exit('the root filesystem is writable')\n"
         "for path in sys.argv[1:]:\n    open(path + '/written', 'w').write('x')\n"
     )
@@ -121,7 +138,8 @@ def test_the_root_filesystem_is_read_only_and_the_emptydir_mounts_are_writable(
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_probe_passes_on_its_port(stack: dict[str, Running], service: str) -> None:
-    """weather: gRPC health SERVING (the server and the service named); frontend: /healthz and /readyz."""
+    """weather: gRPC health SERVING (the server and the service named); frontend: /healthz and /readyz
+    (through the proxy's port); proxy: nginx's own /proxy-healthz."""
     w = stack[service].workload
     kinds = [k for k in ("startupProbe", "livenessProbe", "readinessProbe") if k in w.container]
     assert {"livenessProbe", "readinessProbe"} <= set(kinds), kinds
@@ -132,9 +150,11 @@ def test_every_probe_passes_on_its_port(stack: dict[str, Running], service: str)
         for kind in kinds:
             grpc = w.container[kind]["grpc"]
             assert probes.grpc_health(w.host_port(grpc["port"]), grpc.get("service", "")) == "SERVING"
-    else:
+    elif service == "frontend":
         paths = {w.container[kind]["httpGet"]["path"] for kind in kinds}
         assert {"/healthz", "/readyz"} <= paths, paths
+    else:
+        assert {w.container[kind]["httpGet"]["path"] for kind in kinds} == {"/proxy-healthz"}
 
 
 def rpc_count(stack: dict[str, Running], method: str) -> float:
@@ -155,12 +175,25 @@ def test_a_weather_page_through_the_frontend_is_served_by_the_weather_container(
     assert stack["frontend"].env["WEATHER_ADDR"] == f"dns:///127.0.0.1:{grpc_port}"
     before = rpc_count(stack, "GetCurrentWeather")
     query = urllib.parse.urlencode({"zip": POSTAL_CODE, "country": "us", "units": "metric"})
-    frontend_port = stack["frontend"].workload.host_port("http")
-    status, page = probes.http_get(frontend_port, f"/weather?{query}", timeout=10)
+    # The pod's http port is the proxy's (the Service's target): the page goes nginx -> gunicorn -> weather.
+    proxy_port = stack["proxy"].workload.host_port("http")
+    status, page = probes.http_get(proxy_port, f"/weather?{query}", timeout=10)
     assert status == 200, page[:500]
     assert 'id="temperature"' in page and "°C" in page, page[:500]
     after = rpc_count(stack, "GetCurrentWeather")
     assert after == before + 1, "the weather container did not answer the page's RPC"
+
+
+def test_healthz_answers_through_the_proxy_and_the_proxy_logs_json_with_the_request_id(
+    stack: dict[str, Running],
+) -> None:
+    proxy_port = stack["proxy"].workload.host_port("http")
+    assert probes.http_get(proxy_port, "/healthz")[0] == 200
+    assert probes.http_get(proxy_port, "/proxy-healthz") == (200, "ok\n")
+    out, _ = stack["proxy"].logs()
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    healthz = [r for r in lines if r.get("path") == "/healthz" and r.get("status") == 200]
+    assert healthz and all(r["logger"] == "tenki.proxy" and r["request_id"] for r in healthz), lines[-5:]
 
 
 def test_both_metrics_ports_serve_prometheus_text(stack: dict[str, Running]) -> None:
@@ -209,4 +242,13 @@ def test_every_log_line_on_stdout_is_json(stack: dict[str, Running], service: st
     for line in lines:
         record = json.loads(line)
         assert isinstance(record, dict), line
+    if service == "proxy":
+        # nginx's error log (stderr, plain text: nginx has no JSON for it) may only hold the refused
+        # connections of the frontend's startup probes, sent through nginx before gunicorn listened.
+        starting = re.compile(
+            r"\[error\] .*connect\(\) failed \(111: Connection refused\) while connecting to upstream"
+        )
+        others = [line for line in err.splitlines() if line.strip() and not starting.search(line)]
+        assert not others, f"proxy wrote to stderr: {others[:5]}"
+        return
     assert not err.strip(), f"{service} wrote to stderr: {err[:1000]}"
