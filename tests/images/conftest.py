@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -108,11 +109,13 @@ def stack(built: dict[str, Any], chart_objects: list[dict[str, Any]]) -> Iterato
         "frontend": FrontendSettings.model_fields["host"].alias,
     }
     started: dict[str, Running] = {}
+    mounted: list[str] = []  # the ConfigMap directories run_args wrote, removed with the containers
     try:
         for service in STARTUP_ORDER:
             workload = workloads[service]
             forced = {str(hosts[service]): chart_run.LOOPBACK} if service in hosts else {}
             args = chart_run.run_args(chart_objects, list(workloads.values()), workload, forced, run_label())
+            mounted += [args[i + 1].split(":")[0] for i, a in enumerate(args) if a == "--volume"]
             env = chart_run.env_of(chart_objects, list(workloads.values()), workload, forced)
             image = built["images"][service]["tag"]
             began = time.monotonic()
@@ -126,3 +129,5 @@ def stack(built: dict[str, Any], chart_objects: list[dict[str, Any]]) -> Iterato
     finally:
         for running in started.values():
             docker("rm", "--force", running.container_id, check=False)
+        for directory in mounted:
+            shutil.rmtree(directory, ignore_errors=True)

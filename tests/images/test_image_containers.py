@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 import urllib.parse
 from pathlib import Path
@@ -65,6 +66,7 @@ def test_the_docker_run_arguments_are_the_rendered_pod_spec_on_loopback(
     directory, mount, mode = volume.split(":")
     assert (mount, mode) == ("/etc/tenki-proxy", "ro")
     config = (Path(directory) / "nginx.conf").read_text()
+    shutil.rmtree(directory)
     assert f"listen 127.0.0.1:{proxy.host_port('http')};" in config
     assert f"server 127.0.0.1:{env['FRONTEND_PORT']};" in config
 
