@@ -90,21 +90,30 @@ def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span
 def test_one_page_view_is_one_trace_frontend_grpc_weather_owm(traced: TracedStack) -> None:
     page = traced.get("/weather", params={"zip": "10001", "country": "us"})
     assert page.status_code == 200
-    spans = traced.trace_of(page, expected=5)
+    # The page asks for the weather and the forecast at once (issue 15): the frontend's server span, two
+    # client spans, two weather server spans, and three upstream requests.
+    spans = traced.trace_of(page, expected=8)
 
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
+    forecast_client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetForecast")
     weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather")
-    # A new code is two upstream requests (issue 14): geocoding, then the weather at the place.
+    forecast = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetForecast")
+    # A new code is geocoded once (issue 14), for both lookups, then the weather and the forecast at it.
     calls = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
-    assert len(calls) == 2, [s.attributes.get("http.url") for s in calls]
-    (geocode,) = [s for s in calls if "/data/2.5/weather" not in s.attributes["http.url"]]
+    assert len(calls) == 3, [s.attributes.get("http.url") for s in calls]
+    (geocode,) = [s for s in calls if "/geo/1.0/" in s.attributes["http.url"]]
     (upstream,) = [s for s in calls if "/data/2.5/weather" in s.attributes["http.url"]]
-    assert geocode.parent_span_id == weather.span_id and geocode.end_ns <= upstream.start_ns + 5_000_000
+    (forecast_call,) = [s for s in calls if "/data/2.5/forecast" in s.attributes["http.url"]]
+    # The geocoding is the lookup's that asked first; the other waited for it (single flight).
+    assert geocode.parent_span_id in {weather.span_id, forecast.span_id}
+    assert geocode.end_ns <= min(upstream.start_ns, forecast_call.start_ns) + 5_000_000
     assert server.parent_span_id == ""  # the browser sent no traceparent: the frontend starts the trace
-    assert client.parent_span_id == server.span_id
+    assert client.parent_span_id == forecast_client.parent_span_id == server.span_id
     assert weather.parent_span_id == client.span_id
+    assert forecast.parent_span_id == forecast_client.span_id
     assert upstream.parent_span_id == weather.span_id
+    assert forecast_call.parent_span_id == forecast.span_id
     assert server.attributes["http.route"] == "/weather" and server.attributes["http.status_code"] == 200
 
     request_id = page.headers["X-Request-ID"]
@@ -118,8 +127,9 @@ def test_one_page_view_is_one_trace_frontend_grpc_weather_owm(traced: TracedStac
         assert parent.start_ns <= child.start_ns and child.end_ns <= parent.end_ns + 5_000_000
 
     again = traced.get("/weather", params={"zip": "10001", "country": "us"})
-    spans = traced.trace_of(again, expected=3)
-    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER").attributes["tenki.cache.result"] == "hit"
+    spans = traced.trace_of(again, expected=5)
+    for name in ("GetCurrentWeather", "GetForecast"):
+        assert one(spans, "tenki-weather", "SPAN_KIND_SERVER", name).attributes["tenki.cache.result"] == "hit"
     assert not [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
 
 
@@ -130,11 +140,11 @@ def test_a_traceparent_from_the_browser_is_the_parent_of_the_frontends_span(trac
         headers={"traceparent": f"00-{trace_id}-{parent_id}-01"},
     )
     assert page.status_code == 200
-    spans = traced.trace_of(page, expected=3)
+    spans = traced.trace_of(page, expected=8)  # as above: 1 + 2 + 2 spans, 3 upstream requests
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     assert server.trace_id == trace_id and server.parent_span_id == parent_id
     assert {s.trace_id for s in spans} == {trace_id}
-    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER").trace_id == trace_id
+    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather").trace_id == trace_id
 
 
 def test_a_404_page_is_an_error_of_the_grpc_call_and_a_status_on_the_server_spans(
@@ -142,10 +152,11 @@ def test_a_404_page_is_an_error_of_the_grpc_call_and_a_status_on_the_server_span
 ) -> None:
     page = traced.get("/weather", params={"zip": "00000", "country": "us"})
     assert page.status_code == 404
-    spans = traced.trace_of(page, expected=4)
+    # Both lookups answer NOT_FOUND from one geocoding request: 1 + 2 + 2 spans and that request.
+    spans = traced.trace_of(page, expected=6)
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
-    weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER")
+    weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather")
     # OpenTelemetry's conventions: a 4xx is the caller's, so server spans stay UNSET and say the status;
     # the client span of a failed call is an ERROR.
     assert server.attributes["http.status_code"] == 404 and server.status_code == "STATUS_CODE_UNSET"
@@ -168,13 +179,15 @@ def test_a_503_page_is_an_error_on_every_span_of_its_trace(traced: TracedStack) 
         assert span.status_code == "STATUS_CODE_ERROR", (span.service, span.name, span.attributes)
     assert one(spans, "tenki-frontend", "SPAN_KIND_SERVER").attributes["http.status_code"] == 503
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
-    attempts = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_SERVER"]
+    served = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_SERVER"]
+    attempts = [s for s in served if "GetCurrentWeather" in s.name]
     assert attempts and {s.parent_span_id for s in attempts} == {client.span_id}
-    for weather in attempts:
+    # Every attempt, the weather's and the forecast's (the page asks for both), is UNAVAILABLE.
+    for weather in served:
         assert weather.attributes["rpc.grpc.status_code"] == 14  # UNAVAILABLE
         assert "UNAVAILABLE" in weather.status_message
     upstream = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
-    assert upstream and {s.parent_span_id for s in upstream} <= {s.span_id for s in attempts}
+    assert upstream and {s.parent_span_id for s in upstream} <= {s.span_id for s in served}
     assert {s.attributes["http.status_code"] for s in upstream} == {503}
 
 
