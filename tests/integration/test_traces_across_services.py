@@ -21,6 +21,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port, start_frontend, start_weather
 from tenki_stack.otlp_receiver import OtlpReceiver, Span
 from tenki_stack.owm_standin import OwmStandIn, refused_base_url
+from tenki_stack.redis_server import RedisServer
 
 TIMEOUT = 30
 
@@ -79,6 +80,12 @@ def traced() -> Iterator[TracedStack]:
         weather.stop()
         owm.stop()
         receiver.stop()
+
+
+@pytest.fixture
+def redis_server_with_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path_factory.mktemp("redis"), password=secrets.token_hex(16)) as server:
+        yield server
 
 
 def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span:
@@ -239,6 +246,58 @@ def test_the_sdk_runs_in_the_gunicorn_workers_never_in_the_master(traced: Traced
     assert traced.frontend.pid not in pids
     started = [r for r in traced.frontend.log_records() if r.get("message") == "tracing on"]
     assert {r["pid"] for r in started} <= workers and traced.frontend.pid not in {r["pid"] for r in started}
+
+
+def test_redis_commands_of_both_services_are_spans_of_the_page_views_trace(
+    redis_server_with_password: RedisServer,
+) -> None:
+    """With REDIS_URL, the frontend's shared rate-limit counters and the weather service's shared cache are
+    Redis client spans under each service's server span, and the Redis password is in none of them."""
+    redis = redis_server_with_password
+    receiver = OtlpReceiver()
+    key = "canary" + secrets.token_hex(16)  # (a one-letter key would be redacted out of every word)
+    owm = OwmStandIn(api_key=key)
+    shared = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100",
+              "REDIS_URL": redis.url, "REDIS_PASSWORD": redis.password}
+    weather = start_weather(
+        {**shared, "WEATHER_PROVIDER": "owm", "OWM_API_KEY": key, "OWM_BASE_URL": owm.base_url},
+        metrics_port=0,
+    )
+    try:
+        frontend = start_frontend(shared, weather_addr=weather.addr)
+        try:
+            page = requests.get(f"{frontend.url}/weather", params={"zip": "10001", "country": "us"},
+                                timeout=TIMEOUT)
+            assert page.status_code == 200
+            request_id = page.headers["X-Request-ID"]
+
+            def redis_spans_of_both(spans: list[Span]) -> bool:
+                roots = {s.trace_id for s in spans if s.attributes.get("tenki.request_id") == request_id}
+                return {s.service for s in spans
+                        if s.trace_id in roots and s.attributes.get("db.system") == "redis"} == {
+                    "tenki-frontend", "tenki-weather"}
+
+            everything = receiver.wait_for(redis_spans_of_both)
+        finally:
+            frontend.stop()
+    finally:
+        weather.stop()
+        owm.stop()
+        receiver.stop()
+    by_id = {s.span_id: s for s in everything}
+    root = next(s for s in everything if s.service == "tenki-frontend" and s.kind == "SPAN_KIND_SERVER"
+                and s.attributes.get("tenki.request_id") == request_id)
+    trace_spans = [s for s in everything if s.trace_id == root.trace_id]
+
+    def server_above(span: Span) -> Span:
+        parent = by_id[span.parent_span_id]
+        return parent if parent.kind == "SPAN_KIND_SERVER" else server_above(parent)
+
+    for span in [s for s in trace_spans if s.attributes.get("db.system") == "redis"]:
+        assert span.kind == "SPAN_KIND_CLIENT"
+        assert server_above(span).service == span.service  # under its own service's server span
+    leaks = [(s.service, s.name, text) for s in everything for text in s.strings if redis.password in text]
+    assert not leaks
 
 
 # -- tracing off ---------------------------------------------------------------------------------
