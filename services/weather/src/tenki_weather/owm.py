@@ -53,6 +53,7 @@ from .errors import (
     NotFound,
     RateLimited,
     Unavailable,
+    UpstreamRejected,
     WeatherError,
 )
 from .model import (
@@ -279,9 +280,7 @@ def _status_of(exc: Exception) -> int | None:
 
 def _from_status(status: int | None, postal_code: str, country_code: str) -> WeatherError:
     if status == 400:
-        return InvalidInput(
-            [FieldViolation("postal_code", "OpenWeatherMap cannot use this postal code (it answered 400)")]
-        )
+        return UpstreamRejected()
     if status == 401:
         return Misconfigured("OpenWeatherMap rejected the weather service's API key")
     if status == 404:

@@ -37,7 +37,7 @@ from . import budget
 from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
-from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
+from .errors import Misconfigured, NotFound, RateLimited, Unavailable, UpstreamRejected, WeatherError
 from .geocoding import Geocoded, Places
 from .forecast import days, slot_in
 from .metrics import NO_TIME, THROTTLED, Metrics
@@ -71,9 +71,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 V = TypeVar("V")
 
-# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
+# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget. Only
+# upstream's answers are remembered, so "invalid_input" is OWM's 400 (tenki's own validation runs first):
+# without it, a page's second lookup would ask OWM the same refused question again.
 REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
-    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured)
+    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured, UpstreamRejected)
 }
 # Stale-if-error's scope: upstream unavailable (timeouts, 5xx, connection failures), rate limited (OWM's
 # 429 or tenki's budget), and a refused key (401, logged at ERROR on every call).
@@ -471,12 +473,26 @@ class WeatherLookup:
         # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
         # refusals (no time, budget spent) are not.
         try:
-            where = self.places.resolve(query)
+            where = self._geocoded(query, shared)
             return self._upstream(lambda: at(where))
         except (BudgetSpent, NoTime):
             raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
             self._remember(place, exc, shared)
+            raise
+
+    def _geocoded(self, query: Query, shared: bool) -> Place:
+        """The query's place. A geocoding failure is the place's, whichever lookup met it (a page asks for
+        the weather and the forecast at once): it is remembered under the geocoder's key too, which both
+        lookups read before geocoding, so the second one does not ask upstream the same question again."""
+        key = ("geocode", query.place_key)
+        self._raise_remembered(key, shared)
+        try:
+            return self.places.resolve(query)
+        except (BudgetSpent, NoTime):
+            raise
+        except WeatherError as exc:
+            self._remember(key, exc, shared)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:
