@@ -46,7 +46,6 @@ from pyowm.weatherapi30.uris import OBSERVATION_URI, THREE_HOURS_FORECAST_URI
 from . import budget
 from .config import DEFAULT_OWM_GEO_BASE_URL
 from .errors import (
-    FieldViolation,
     InternalError,
     InvalidInput,
     Misconfigured,
