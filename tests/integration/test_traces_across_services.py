@@ -88,6 +88,14 @@ def redis_server_with_password(tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
+def server_above(span: Span, by_id: dict[str, Span]) -> Span | None:
+    """The nearest server span among a span's ancestors (None while one of them has not arrived)."""
+    parent = by_id.get(span.parent_span_id)
+    if parent is None or parent.kind == "SPAN_KIND_SERVER":
+        return parent
+    return server_above(parent, by_id)
+
+
 def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span:
     found = [s for s in spans if s.service == service and s.kind == kind and name_part in s.name]
     assert len(found) == 1, f"{service} {kind} {name_part}: {[(s.name, s.kind) for s in spans]}"
@@ -285,31 +293,33 @@ def test_redis_commands_of_both_services_are_spans_of_the_page_views_trace(
             assert page.status_code == 200
             request_id = page.headers["X-Request-ID"]
 
-            def redis_spans_of_both(spans: list[Span]) -> bool:
-                roots = {s.trace_id for s in spans if s.attributes.get("tenki.request_id") == request_id}
-                return {s.service for s in spans
-                        if s.trace_id in roots and s.attributes.get("db.system") == "redis"} == {
-                    "tenki-frontend", "tenki-weather"}
+            def complete(spans: list[Span]) -> bool:
+                """The page's trace has arrived: its root, and both services' Redis spans each with the
+                chain of parents up to a server span (the server spans end, and are exported, last)."""
+                root = next((s for s in spans if s.service == "tenki-frontend"
+                             and s.kind == "SPAN_KIND_SERVER"
+                             and s.attributes.get("tenki.request_id") == request_id), None)
+                if root is None:
+                    return False
+                by_id = {s.span_id: s for s in spans if s.trace_id == root.trace_id}
+                redis_spans = [s for s in by_id.values() if s.attributes.get("db.system") == "redis"]
+                return {s.service for s in redis_spans} == {"tenki-frontend", "tenki-weather"} and all(
+                    server_above(s, by_id) is not None for s in redis_spans)
 
-            everything = receiver.wait_for(redis_spans_of_both)
+            everything = receiver.wait_for(complete)
         finally:
             frontend.stop()
     finally:
         weather.stop()
         owm.stop()
         receiver.stop()
-    by_id = {s.span_id: s for s in everything}
-    root = next(s for s in everything if s.service == "tenki-frontend" and s.kind == "SPAN_KIND_SERVER"
-                and s.attributes.get("tenki.request_id") == request_id)
-    trace_spans = [s for s in everything if s.trace_id == root.trace_id]
-
-    def server_above(span: Span) -> Span:
-        parent = by_id[span.parent_span_id]
-        return parent if parent.kind == "SPAN_KIND_SERVER" else server_above(parent)
-
-    for span in [s for s in trace_spans if s.attributes.get("db.system") == "redis"]:
+    (root,) = [s for s in everything if s.service == "tenki-frontend" and s.kind == "SPAN_KIND_SERVER"
+               and s.attributes.get("tenki.request_id") == request_id]
+    by_id = {s.span_id: s for s in everything if s.trace_id == root.trace_id}
+    for span in [s for s in by_id.values() if s.attributes.get("db.system") == "redis"]:
         assert span.kind == "SPAN_KIND_CLIENT"
-        assert server_above(span).service == span.service  # under its own service's server span
+        server = server_above(span, by_id)
+        assert server is not None and server.service == span.service  # under its own service's server span
     leaks = [(s.service, s.name, text) for s in everything for text in s.strings if redis.password in text]
     assert not leaks
 
