@@ -83,6 +83,23 @@ def test_a_forecast_failure_is_remembered_by_the_fleet_apart_from_the_weather(fl
     assert fleet.call(1, "31401")[0] is grpc.StatusCode.OK
 
 
+@pytest.mark.parametrize(("fault", "code", "status"), [
+    ("503", "31601", grpc.StatusCode.UNAVAILABLE),
+    ("400", "31602", grpc.StatusCode.INVALID_ARGUMENT),
+])
+def test_a_failed_geocoding_is_remembered_for_the_other_lookup_on_the_other_process(
+    fleet: Fleet, fault: str, code: str, status: grpc.StatusCode
+) -> None:
+    """A page's weather and forecast may reach two replicas: the second does not geocode again."""
+    fleet.owm.set_fault(fault, "geo")
+    try:
+        assert fleet.call(0, code)[0] is status
+        assert fleet.forecast(1, code)[0] is status
+    finally:
+        fleet.owm.clear_fault()
+    assert fleet.upstream_calls(code) == 1
+
+
 def test_with_redis_stopped_lookups_still_answer_and_sharing_resumes(fleet: Fleet) -> None:
     fleet.redis.stop()
     try:

@@ -24,6 +24,7 @@ from tenki_weather.errors import (
     NotFound,
     RateLimited,
     Unavailable,
+    UpstreamRejected,
 )
 from tenki_weather.model import Place, Precipitation
 from tenki_weather.owm import (
@@ -75,13 +76,13 @@ def test_a_base_url_without_http_scheme_is_refused() -> None:
 # Every PyOWM (and requests) failure the provider can meet, and the error a client then sees: first what
 # PyOWM raises for each upstream fault (support.upstream_faults), then the failures only PyOWM meets.
 DOMAIN_ERRORS = {
-    error.kind: error for error in (InvalidInput, Misconfigured, NotFound, RateLimited, Unavailable)
+    error.kind: error for error in (UpstreamRejected, Misconfigured, NotFound, RateLimited, Unavailable)
 }
 CASES = [(fault.pyowm_error, DOMAIN_ERRORS[fault.outcome.kind]) for fault in UPSTREAM_FAULTS.values()] + [
     (owm_errors.APIRequestError("<html>503 Service Temporarily Unavailable</html>"), Unavailable),
     (owm_errors.APIRequestError("<html>429 Too Many Requests</html>"), RateLimited),
     (owm_errors.APIRequestError(""), Unavailable),
-    (owm_errors.APIRequestError('{"cod": 400, "message": "wrong latitude"}'), InvalidInput),
+    (owm_errors.APIRequestError('{"cod": 400, "message": "wrong latitude"}'), UpstreamRejected),
     # A 200 body with an error cod that is not 404.
     (owm_errors.APIResponseError("OWM API: error - response payload", "401"), Misconfigured),
     (owm_errors.APIResponseError("OWM API: error - response payload", 429), RateLimited),

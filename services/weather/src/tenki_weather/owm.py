@@ -48,13 +48,13 @@ from pyowm.weatherapi30.uris import OBSERVATION_URI, THREE_HOURS_FORECAST_URI
 from . import budget
 from .config import DEFAULT_OWM_GEO_BASE_URL
 from .errors import (
-    FieldViolation,
     InternalError,
     InvalidInput,
     Misconfigured,
     NotFound,
     RateLimited,
     Unavailable,
+    UpstreamRejected,
     WeatherError,
 )
 from .model import (
@@ -305,9 +305,7 @@ def _status_of(exc: Exception) -> int | None:
 
 def _from_status(status: int | None, postal_code: str, country_code: str) -> WeatherError:
     if status == 400:
-        return InvalidInput(
-            [FieldViolation("postal_code", "OpenWeatherMap cannot use this postal code (it answered 400)")]
-        )
+        return UpstreamRejected()
     if status == 401:
         return Misconfigured("OpenWeatherMap rejected the weather service's API key")
     if status == 404:

@@ -38,7 +38,7 @@ from . import budget
 from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
-from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
+from .errors import Misconfigured, NotFound, RateLimited, Unavailable, UpstreamRejected, WeatherError
 from .geocoding import Geocoded, Places
 from .forecast import days, slot_in
 from .metrics import NO_TIME, THROTTLED, Metrics
@@ -64,7 +64,7 @@ from .ratelimit import (
     local_budget,
     redis_storage,
 )
-from .shared import POLL_SECONDS, LockState, Remembered, SharedState, Shelf, connect
+from .shared import POLL_SECONDS, FailureStore, LockState, Remembered, SharedState, Shelf, connect
 from .units import precipitation, temperatures, wind
 from .validation import validate
 
@@ -72,10 +72,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 V = TypeVar("V")
 
-# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
+# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget. Only
+# upstream's answers are remembered, so "invalid_input" is OWM's 400 (tenki's own validation runs first):
+# without it, a page's second lookup would ask OWM the same refused question again.
 REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
-    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured)
+    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured, UpstreamRejected)
 }
+# A failed geocoding's key in the in-process negative cache (+ the place key); in Redis, `geoneg`.
+GEOCODING_NEGATIVE_PREFIX = ("geocode",)
 # Stale-if-error's scope: upstream unavailable (timeouts, 5xx, connection failures), rate limited (OWM's
 # 429 or tenki's budget), and a refused key (401, logged at ERROR on every call).
 STALE_KINDS = (Unavailable, RateLimited, Misconfigured)
@@ -389,11 +393,14 @@ class WeatherLookup:
             raise
 
     def _raise_remembered(self, kind: _Kind[V], place: tuple[str, str]) -> None:
-        local = kind.negative_key(place)
+        self._raise_remembered_at(kind.negative_key(place), kind.shelf, place)
+
+    def _raise_remembered_at(self, local: Hashable, store: FailureStore | None, place: tuple[str, str]) -> None:
+        """Raise the failure remembered under `local` in process, or for `place` in `store` (Redis)."""
         failure = self.negatives.get(local)
         where = "local"
-        if failure is None and kind.shelf is not None:
-            failure = kind.shelf.remembered(place)
+        if failure is None and store is not None:
+            failure = store.remembered(place)
             where = "shared"
             if failure is not None:
                 # A near copy, so a crowd asking this replica costs Redis one read, not one each.
@@ -407,6 +414,11 @@ class WeatherLookup:
         raise error_class(failure.message)
 
     def _remember(self, kind: _Kind[V], place: tuple[str, str], error: WeatherError) -> None:
+        self._remember_at(kind.negative_key(place), kind.shelf, place, error)
+
+    def _remember_at(
+        self, local: Hashable, store: FailureStore | None, place: tuple[str, str], error: WeatherError
+    ) -> None:
         if error.kind not in REMEMBERED_KINDS:
             return
         not_found = isinstance(error, NotFound)
@@ -414,10 +426,10 @@ class WeatherLookup:
         if seconds <= 0:
             return
         failure = Remembered(error.kind, error.message)
-        self.negatives.put(kind.negative_key(place), failure, seconds)
+        self.negatives.put(local, failure, seconds)
         self.metrics.negative_cache.labels("stored", error.kind, "local").inc()
-        if kind.shelf is not None:
-            kind.shelf.remember(place, failure, seconds)
+        if store is not None:
+            store.remember(place, failure, seconds)
             self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
 
     def _fetch_once(self, kind: _Kind[V], query: Query, deadline: float | None, caller: Caller) -> Loaded[V]:
@@ -490,12 +502,28 @@ class WeatherLookup:
         # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
         # refusals (no time, budget spent) are not.
         try:
-            where = self.places.resolve(query)
+            where = self._geocoded(query)
             return self._upstream(lambda: kind.at(self.provider, where))
         except (BudgetSpent, NoTime):
             raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
             self._remember(kind, query.place_key, exc)
+            raise
+
+    def _geocoded(self, query: Query) -> Place:
+        """The query's place. A geocoding failure is the place's, whichever lookup met it (a page asks for
+        the weather and the forecast at once, perhaps of two replicas): it is remembered under the
+        geocoder's key too (in process and in Redis), which both lookups read before geocoding, so the
+        second one does not ask upstream the same question again."""
+        place = query.place_key
+        store = self.shared.geocoding_failures if self.shared is not None else None
+        self._raise_remembered_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place)
+        try:
+            return self.places.resolve(query)
+        except (BudgetSpent, NoTime):
+            raise
+        except WeatherError as exc:
+            self._remember_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place, exc)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:

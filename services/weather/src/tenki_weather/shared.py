@@ -15,7 +15,8 @@ a value that does not decode under a current key is a miss too, logged, never a 
 Each cached kind is a Shelf with its own key words: the current weather (`obs`, its remembered failures
 `neg`, its fetch lock `lock`) and the forecast (`fc`, `fcneg`, `fclock`), each entry kept for its fresh
 plus its stale window; geocoded places (`geo`: the place, or `null` for a code the geocoder does not
-know) are kept for GEOCODE_TTL_SECONDS, an unknown code for NEGATIVE_CACHE_NOT_FOUND_SECONDS.
+know) are kept for GEOCODE_TTL_SECONDS, an unknown code for NEGATIVE_CACHE_NOT_FOUND_SECONDS; a failed
+geocoding (`geoneg`) is remembered for both kinds of lookup.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import redis
 from pydantic import TypeAdapter, ValidationError
@@ -198,6 +199,7 @@ class SharedState:
         self.observations: Shelf[Observation] = Shelf(
             self, ("obs", "neg", "lock"), "observation", _OBSERVATION, entry_seconds
         )
+        self.geocoding_failures = Failures(self, "geoneg")
         self.forecasts: Shelf[Forecast] = Shelf(
             self,
             ("fc", "fcneg", "fclock"),
@@ -331,6 +333,35 @@ class SharedState:
         self._set(self.key("geo", place), value, seconds)
 
 
+class FailureStore(Protocol):
+    """Where remembered failures are kept for the fleet: a Shelf's own, or geocoding's (Failures)."""
+
+    def remembered(self, place: Hashable) -> Remembered | None: ...
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None: ...
+
+
+class Failures:
+    """Remembered failures under one key word: a Shelf's (`neg`, `fcneg`), or a failed geocoding's
+    (`geoneg`), which both kinds of lookup read, so a page's second lookup does not ask again."""
+
+    def __init__(self, state: SharedState, word: str) -> None:
+        self.state = state
+        self.word = word
+
+    def remembered(self, place: Hashable) -> Remembered | None:
+        key = self.state.key(self.word, place)
+        try:
+            raw = self.state._get(key)
+        except _Failed:
+            return None
+        return self.state._decode_remembered(key, raw)
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
+        value = json.dumps({"kind": failure.kind, "message": failure.message})
+        self.state._set(self.state.key(self.word, place), value, seconds)
+
+
 class Shelf(Generic[V]):
     """One kind of lookup in Redis: its entries (with their age), remembered failures and fetch locks."""
 
@@ -346,6 +377,7 @@ class Shelf(Generic[V]):
         `field`: the value's name in the stored JSON; `entry_seconds`: how long Redis keeps an entry."""
         self.state = state
         self.entry_word, self.negative_word, self.lock_word = words
+        self.failures = Failures(state, self.negative_word)
         self.field = field
         self.adapter = adapter
         self.entry_seconds = entry_seconds
@@ -393,16 +425,10 @@ class Shelf(Generic[V]):
     # -- remembered failures -----------------------------------------------------------------------
 
     def remembered(self, place: Hashable) -> Remembered | None:
-        key = self.state.key(self.negative_word, place)
-        try:
-            raw = self.state._get(key)
-        except _Failed:
-            return None
-        return self.state._decode_remembered(key, raw)
+        return self.failures.remembered(place)
 
     def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
-        value = json.dumps({"kind": failure.kind, "message": failure.message})
-        self.state._set(self.state.key(self.negative_word, place), value, seconds)
+        self.failures.remember(place, failure, seconds)
 
     # -- single flight across replicas -------------------------------------------------------------
 
