@@ -42,6 +42,7 @@ def test_every_domain_error_a_client_reads_has_its_own_row() -> None:
         cls for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, WeatherError) and cls is not WeatherError
     }  # fmt: skip
+
     def first_row(cls: type) -> int:
         return next(i for i, (base, _) in enumerate(STATUS_CODES) if issubclass(cls, base))
 

@@ -395,7 +395,9 @@ class WeatherLookup:
     def _raise_remembered(self, kind: _Kind[V], place: tuple[str, str]) -> None:
         self._raise_remembered_at(kind.negative_key(place), kind.shelf, place)
 
-    def _raise_remembered_at(self, local: Hashable, store: FailureStore | None, place: tuple[str, str]) -> None:
+    def _raise_remembered_at(
+        self, local: Hashable, store: FailureStore | None, place: tuple[str, str]
+    ) -> None:
         """Raise the failure remembered under `local` in process, or for `place` in `store` (Redis)."""
         failure = self.negatives.get(local)
         where = "local"
