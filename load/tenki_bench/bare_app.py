@@ -1,13 +1,15 @@
-"""The bare Flask app of benchmark rows 1 and 2: what tenki's frontend costs at the least.
+"""The bare Flask app of benchmark rows 1, 2 and 12: what tenki's frontend costs at the least.
 
 Both routes render one template of the same size and shape as tenki's weather page (a form with
 the country select, a dozen readings) from constant data, served under the frontend's own
 gunicorn config. `/bare` does nothing else (row 1); `/bare-grpc` first makes one unary call to
-the trivial echo server (row 2), on one channel per worker process created after gunicorn forks.
+the trivial echo server (row 2), on one channel per worker process created after gunicorn forks;
+`/bare-grpc-twice` makes two at once, as tenki's page asks for the weather and the forecast (row 12).
 No validation, no request id, no logging, no metrics, no security headers: that is tenki's work.
 
 Settings (environment): BENCH_ECHO_ADDR (host:port of tenki_bench.echo), BENCH_ECHO_BYTES (the
-payload size, as large as a real GetCurrentWeatherResponse) and BENCH_PAGE_BYTES (the size of tenki's
+payload size, as large as a real GetCurrentWeatherResponse), BENCH_ECHO_FORECAST_BYTES (the second
+call's of row 12, as large as a real GetForecastResponse) and BENCH_PAGE_BYTES (the size of tenki's
 weather page: the bare page is padded with an HTML comment to exactly that many bytes).
 """
 
@@ -75,6 +77,7 @@ def padding_for(app: Flask, page_bytes: int) -> str:
 def create_app() -> Flask:
     app = Flask(__name__)
     payload = b"w" * int(os.environ.get("BENCH_ECHO_BYTES", "300"))
+    forecast_payload = b"f" * int(os.environ.get("BENCH_ECHO_FORECAST_BYTES", "3000"))
     page = {**PAGE, "padding": padding_for(app, int(os.environ.get("BENCH_PAGE_BYTES", "0")))}
 
     @app.get("/bare")
@@ -84,6 +87,14 @@ def create_app() -> Flask:
     @app.get("/bare-grpc")
     def bare_grpc() -> str:
         _echo()(payload, timeout=2)
+        return render_template("weather.html", **page)
+
+    @app.get("/bare-grpc-twice")
+    def bare_grpc_twice() -> str:
+        # Both calls in flight at once, as tenki's page makes its two (the weather and the forecast).
+        echo = _echo()
+        first, second = echo.future(payload, timeout=2), echo.future(forecast_payload, timeout=2)
+        first.result(), second.result()
         return render_template("weather.html", **page)
 
     return app

@@ -11,7 +11,8 @@ a machine shared with other work, that is the steadier measure of what tenki's o
 Rows:
   1 bare Flask: a same-size page from constant data, under the frontend's gunicorn config
   2 the same route making one unary call to a trivial gRPC echo server
-  3 tenki weather page, cache hit           4 tenki JSON API, cache hit
+  3 tenki weather page with the forecast (two gRPC calls at once), cache hit
+  4 tenki JSON API (the current weather), cache hit
   5 bare gRPC echo, called directly         6 tenki GetCurrentWeather, cache hit, called directly
   7 the cold path: K distinct codes, each asked by several callers at once, against the OWM
     stand-in with a fixed latency; the stand-in counts the upstream calls, which must equal K.
@@ -20,6 +21,9 @@ Rows:
     (target: at most 1.1 times, as the near cache answers without a round trip)
   9 row 7's cold path through those two processes: upstream calls must still equal K (single flight
     across replicas)
+  10, 11 rows 3 and 6 on a second tenki tracing every request
+  12 row 2 with two echo calls at once (the second as large as a GetForecastResponse): the bare twin of
+    row 3, which asks for the weather and the forecast
 
 The parts: settings.py (the options and their defaults), servers.py (start and stop every server),
 rows.py (the rows and their rounds), results.py (results.json, the summary, the verdict).

@@ -59,7 +59,7 @@ class SteadyRow:
 
 
 def steady_rows(settings: Settings, servers: Servers) -> list[SteadyRow]:
-    """Rows 1 to 6, each against the servers it measures."""
+    """Rows 1 to 6, 8, 10, 11 and 12, each against the servers it measures."""
     payload = b"w" * servers.reply_bytes
 
     def echo_factory(channel: aio.Channel):
@@ -95,7 +95,8 @@ def steady_rows(settings: Settings, servers: Servers) -> list[SteadyRow]:
     return [
         http_row(1, "bare Flask (same-size page, constant data)", f"{bare.url}/bare", [bare.pid]),
         http_row(2, "bare Flask + one gRPC echo call", f"{bare.url}/bare-grpc", bare_pids),
-        http_row(3, "tenki weather page (cache hit)", servers.page_url, tenki_pids),
+        # The page makes two gRPC calls at once (the weather and the forecast): row 12 is its bare twin.
+        http_row(3, "tenki weather page + forecast (cache hit)", servers.page_url, tenki_pids),
         http_row(4, "tenki JSON API (cache hit)", servers.api_url, tenki_pids),
         grpc_row(5, "bare gRPC echo (direct)", echo_server.addr, echo_factory, [echo_server.pid]),
         grpc_row(6, "tenki GetCurrentWeather (cache hit, direct)", weather.addr, weather_factory,
@@ -108,6 +109,7 @@ def steady_rows(settings: Settings, servers: Servers) -> list[SteadyRow]:
                  [servers.traced_frontend.pid, servers.traced_weather.pid]),
         grpc_row(11, "row 6 with tracing on (100 % sampled)", servers.traced_weather.addr, weather_factory,
                  [servers.traced_weather.pid]),
+        http_row(12, "bare Flask + two gRPC echo calls at once", f"{bare.url}/bare-grpc-twice", bare_pids),
     ]
 
 
@@ -163,6 +165,8 @@ def cold_row(settings: Settings, addr: str, standin: OwmStandIn, row: int = 7, w
             calls.append(make)
     standin.set_latency(settings.cold_latency_ms / 1000)
     before = standin.request_count
+    # A cold code is two upstream requests: its geocoding, then the weather at its coordinates.
+    geocodes_before, weather_before = standin.geocode_count, standin.weather_count
     try:
         result, outcomes = grpc_load.burst_row(
             row, f"cold path{where}: {len(codes)} codes x {settings.cold_callers} callers", addr, calls
@@ -175,6 +179,8 @@ def cold_row(settings: Settings, addr: str, standin: OwmStandIn, row: int = 7, w
             "callers_per_code": settings.cold_callers,
             "upstream_latency_ms": settings.cold_latency_ms,
             "upstream_calls": standin.request_count - before,
+            "geocoding_calls": standin.geocode_count - geocodes_before,
+            "weather_calls": standin.weather_count - weather_before,
             "outcomes": {code: outcomes.count(code) for code in sorted(set(outcomes))},
         }
     )

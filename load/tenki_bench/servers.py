@@ -44,6 +44,7 @@ class Servers:
     page_bytes: int  # the size of tenki's page
     bare_bytes: int  # the size of the bare app's page
     reply_bytes: int  # the size of tenki's GetCurrentWeatherResponse, and so of the echo payload
+    forecast_reply_bytes: int  # the size of its GetForecastResponse: row 12's second echo payload
     redis: RedisServer  # rows 8 and 9: one Redis shared by ...
     shared: list[ServiceProcess]  # ... two more weather processes (REDIS_URL)
 
@@ -119,6 +120,15 @@ def weather_reply_size(addr: str) -> int:
     return reply.ByteSize()
 
 
+def forecast_reply_size(addr: str) -> int:
+    import grpc
+
+    request = weather_pb2.GetForecastRequest(postal_code=PLACE["zip"], country_code=PLACE["country"])
+    with grpc.insecure_channel(addr) as channel:
+        reply = weather_pb2_grpc.WeatherServiceStub(channel).GetForecast(request, timeout=10)
+    return reply.ByteSize()
+
+
 def start_process(
     exits: contextlib.ExitStack,
     name: str,
@@ -160,18 +170,21 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
     query = "zip={zip}&country={country}&units={units}".format(**PLACE)
     page_url = f"{frontend.url.rstrip('/')}/weather?{query}"
     api_url = f"{frontend.url.rstrip('/')}/api/v1/weather?{query}"
-    # Warm the cache: from here on rows 3, 4 and 6 are cache hits (the stand-in's count proves it).
+    # Warm the cache: from here on rows 3, 4 and 6 are cache hits (the stand-in's count proves it); the
+    # page asks for the weather and the forecast, so both are cached.
     page_bytes = len(fetch(page_url))
     fetch(api_url)
 
     # The echo payload is as large as tenki's real answer, and the bare page as tenki's page, so
     # each bare row moves the same bytes as the tenki row it is compared with.
     reply_bytes = weather_reply_size(weather.addr)
+    forecast_bytes = forecast_reply_size(weather.addr)
     bare_port = free_port()
     bare_env = {
         **env,
         "BENCH_ECHO_ADDR": echo.addr,
         "BENCH_ECHO_BYTES": str(reply_bytes),
+        "BENCH_ECHO_FORECAST_BYTES": str(forecast_bytes),
         "BENCH_PAGE_BYTES": str(page_bytes),
     }
     bare_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LOAD_DIR), env.get("PYTHONPATH")]))
@@ -213,5 +226,6 @@ def start(exits: contextlib.ExitStack, out: Path) -> Servers:
         traced_page_url=traced_page_url,
         standin=standin, weather=weather, frontend=frontend, echo=echo, bare=bare, workers=int(workers),
         page_url=page_url, api_url=api_url, page_bytes=page_bytes, reply_bytes=reply_bytes,
+        forecast_reply_bytes=forecast_bytes,
         bare_bytes=len(fetch(f"{bare.url}/bare")),
     )

@@ -40,8 +40,9 @@ Behaviour of GET /data/2.5/weather?zip=CODE,CC&appid=KEY[&units=metric|imperial]
   (HTTP 404), "404-in-body" (HTTP 200 with {"cod": "404", ...}), "429", "500", "502", "503" (that
   HTTP status with OWM's JSON error body), "slow" (sleep `slow_seconds`, default 3 s, then answer
   normally), "malformed" (200, a broken JSON text), "empty" (200, no body), "unreadable" (200, valid
-  JSON PyOWM cannot read: a sunrise without a sunset; for geocoding, no coordinates). "refused" needs
-  no server: use `refused_base_url()`.
+  JSON PyOWM cannot read: a sunrise without a sunset; for geocoding, no coordinates), "html" (200,
+  text/html: a proxy's page of about 3 kB, echoing the URL it was asked, key and all, as proxies do).
+  "refused" needs no server: use `refused_base_url()`.
 - any other path: HTTP 404 {"cod": "404", "message": "Internal error"}.
 Every request to any path is counted and its query parameters recorded (`.requests`, a list of dicts).
 
@@ -74,7 +75,7 @@ GEO_PATH = "/geo/1.0/zip"
 UNKNOWN_ZIP = "00000"
 FAULTS = (
     "400", "401", "404", "404-in-body", "429", "500", "502", "503", "slow", "malformed", "empty",
-    "unreadable",
+    "unreadable", "html",
 )
 SCOPES = ("geo", "weather", "forecast")
 
@@ -295,6 +296,17 @@ def forecast_json(lat: float, lon: float, place: tuple[str, str] | None, now: in
     }
 
 
+def proxy_page(asked: str) -> str:
+    """What a proxy in the way answers instead of OWM (the "html" fault): an HTML page of about 3 kB that
+    names the URL it was asked, query (and key) included, as captive portals and filtering proxies do."""
+    rules = "".join(f"  .rule-{i} {{ margin: {i}px; padding: {i}px; }}\n" for i in range(80))
+    return (
+        "<!DOCTYPE html>\n<html><head><title>Access notice</title></head>\n<body>\n"
+        f"<p>The page {asked} is being checked by your network's proxy.</p>\n"
+        f"<style>\n{rules}</style>\n<p>Please try again later.</p>\n</body></html>\n"
+    )
+
+
 class OwmStandIn:
     """OWM's current-weather API on 127.0.0.1 (a free port unless `port` is given), with fault injection."""
 
@@ -445,6 +457,9 @@ def _handler_for(standin: OwmStandIn) -> type[BaseHTTPRequestHandler]:
             elif fault == "empty":
                 self._send_raw(200, b"")
                 return
+            elif fault == "html":
+                self._send_raw(200, proxy_page(self.path).encode(), "text/html; charset=utf-8")
+                return
             elif fault == "404-in-body":
                 self._send_json(200, {"cod": "404", "message": _ERROR_MESSAGES[404]})
                 return
@@ -508,10 +523,12 @@ def _handler_for(standin: OwmStandIn) -> type[BaseHTTPRequestHandler]:
         def _send_json(self, status: int, body: dict[str, Any]) -> None:
             self._send_raw(status, json.dumps(body).encode())
 
-        def _send_raw(self, status: int, payload: bytes) -> None:
+        def _send_raw(
+            self, status: int, payload: bytes, content_type: str = "application/json; charset=utf-8"
+        ) -> None:
             try:
                 self.send_response(status, HTTPStatus(status).phrase)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

@@ -21,6 +21,7 @@ from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port, start_frontend, start_weather
 from tenki_stack.otlp_receiver import OtlpReceiver, Span
 from tenki_stack.owm_standin import OwmStandIn, refused_base_url
+from tenki_stack.redis_server import RedisServer
 
 TIMEOUT = 30
 
@@ -81,6 +82,20 @@ def traced() -> Iterator[TracedStack]:
         receiver.stop()
 
 
+@pytest.fixture
+def redis_server_with_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path_factory.mktemp("redis"), password=secrets.token_hex(16)) as server:
+        yield server
+
+
+def server_above(span: Span, by_id: dict[str, Span]) -> Span | None:
+    """The nearest server span among a span's ancestors (None while one of them has not arrived)."""
+    parent = by_id.get(span.parent_span_id)
+    if parent is None or parent.kind == "SPAN_KIND_SERVER":
+        return parent
+    return server_above(parent, by_id)
+
+
 def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span:
     found = [s for s in spans if s.service == service and s.kind == kind and name_part in s.name]
     assert len(found) == 1, f"{service} {kind} {name_part}: {[(s.name, s.kind) for s in spans]}"
@@ -90,36 +105,47 @@ def one(spans: list[Span], service: str, kind: str, name_part: str = "") -> Span
 def test_one_page_view_is_one_trace_frontend_grpc_weather_owm(traced: TracedStack) -> None:
     page = traced.get("/weather", params={"zip": "10001", "country": "us"})
     assert page.status_code == 200
-    spans = traced.trace_of(page, expected=5)
+    # The frontend's span, its two gRPC calls (the weather and the forecast, issue 15), the weather
+    # service's span of each, and three upstream requests: the place's geocoding (issue 14, shared by the
+    # two lookups), the weather and the forecast at the place.
+    spans = traced.trace_of(page, expected=8)
 
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
+    forecast_client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetForecast")
     weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather")
-    # A new code is two upstream requests (issue 14): geocoding, then the weather at the place.
+    forecast = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetForecast")
     calls = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
-    assert len(calls) == 2, [s.attributes.get("http.url") for s in calls]
-    (geocode,) = [s for s in calls if "/data/2.5/weather" not in s.attributes["http.url"]]
+    assert len(calls) == 3, [s.attributes.get("http.url") for s in calls]
+    (geocode,) = [s for s in calls if "/geo/1.0/zip" in s.attributes["http.url"]]
     (upstream,) = [s for s in calls if "/data/2.5/weather" in s.attributes["http.url"]]
-    assert geocode.parent_span_id == weather.span_id and geocode.end_ns <= upstream.start_ns + 5_000_000
+    (upstream_forecast,) = [s for s in calls if "/data/2.5/forecast" in s.attributes["http.url"]]
+    # One lookup geocodes, the other waits for its answer (single flight): both fetch after it.
+    assert geocode.parent_span_id in {weather.span_id, forecast.span_id}
+    assert geocode.end_ns <= min(upstream.start_ns, upstream_forecast.start_ns) + 5_000_000
     assert server.parent_span_id == ""  # the browser sent no traceparent: the frontend starts the trace
-    assert client.parent_span_id == server.span_id
-    assert weather.parent_span_id == client.span_id
+    assert client.parent_span_id == server.span_id and forecast_client.parent_span_id == server.span_id
+    assert weather.parent_span_id == client.span_id and forecast.parent_span_id == forecast_client.span_id
     assert upstream.parent_span_id == weather.span_id
+    assert upstream_forecast.parent_span_id == forecast.span_id
     assert server.attributes["http.route"] == "/weather" and server.attributes["http.status_code"] == 200
 
     request_id = page.headers["X-Request-ID"]
     assert server.attributes["tenki.request_id"] == request_id
     assert weather.attributes["tenki.request_id"] == request_id
+    assert forecast.attributes["tenki.request_id"] == request_id
     assert weather.attributes["tenki.cache.result"] == "miss"
+    assert forecast.attributes["tenki.cache.result"] == "miss"
     assert upstream.attributes["http.status_code"] == 200
-    assert "/data/2.5/weather" in upstream.attributes["http.url"]
     # Each span lies within its parent's time.
-    for child, parent in ((client, server), (weather, client), (upstream, weather)):
+    for child, parent in ((client, server), (forecast_client, server), (weather, client),
+                          (forecast, forecast_client), (upstream, weather), (upstream_forecast, forecast)):
         assert parent.start_ns <= child.start_ns and child.end_ns <= parent.end_ns + 5_000_000
 
     again = traced.get("/weather", params={"zip": "10001", "country": "us"})
-    spans = traced.trace_of(again, expected=3)
-    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER").attributes["tenki.cache.result"] == "hit"
+    spans = traced.trace_of(again, expected=5)
+    for rpc in ("GetCurrentWeather", "GetForecast"):
+        assert one(spans, "tenki-weather", "SPAN_KIND_SERVER", rpc).attributes["tenki.cache.result"] == "hit"
     assert not [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
 
 
@@ -130,11 +156,11 @@ def test_a_traceparent_from_the_browser_is_the_parent_of_the_frontends_span(trac
         headers={"traceparent": f"00-{trace_id}-{parent_id}-01"},
     )
     assert page.status_code == 200
-    spans = traced.trace_of(page, expected=3)
+    spans = traced.trace_of(page, expected=5)
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     assert server.trace_id == trace_id and server.parent_span_id == parent_id
     assert {s.trace_id for s in spans} == {trace_id}
-    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER").trace_id == trace_id
+    assert one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather").trace_id == trace_id
 
 
 def test_a_404_page_is_an_error_of_the_grpc_call_and_a_status_on_the_server_spans(
@@ -142,10 +168,11 @@ def test_a_404_page_is_an_error_of_the_grpc_call_and_a_status_on_the_server_span
 ) -> None:
     page = traced.get("/weather", params={"zip": "00000", "country": "us"})
     assert page.status_code == 404
-    spans = traced.trace_of(page, expected=4)
+    # The page's span, both gRPC calls and their server spans, the one geocoding request that found nothing.
+    spans = traced.trace_of(page, expected=6)
     server = one(spans, "tenki-frontend", "SPAN_KIND_SERVER")
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
-    weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER")
+    weather = one(spans, "tenki-weather", "SPAN_KIND_SERVER", "GetCurrentWeather")
     # OpenTelemetry's conventions: a 4xx is the caller's, so server spans stay UNSET and say the status;
     # the client span of a failed call is an ERROR.
     assert server.attributes["http.status_code"] == 404 and server.status_code == "STATUS_CODE_UNSET"
@@ -168,13 +195,15 @@ def test_a_503_page_is_an_error_on_every_span_of_its_trace(traced: TracedStack) 
         assert span.status_code == "STATUS_CODE_ERROR", (span.service, span.name, span.attributes)
     assert one(spans, "tenki-frontend", "SPAN_KIND_SERVER").attributes["http.status_code"] == 503
     client = one(spans, "tenki-frontend", "SPAN_KIND_CLIENT", "GetCurrentWeather")
-    attempts = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_SERVER"]
+    attempts = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_SERVER"
+                and "GetCurrentWeather" in s.name]
     assert attempts and {s.parent_span_id for s in attempts} == {client.span_id}
     for weather in attempts:
         assert weather.attributes["rpc.grpc.status_code"] == 14  # UNAVAILABLE
         assert "UNAVAILABLE" in weather.status_message
+    servers = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_SERVER"]
     upstream = [s for s in spans if s.service == "tenki-weather" and s.kind == "SPAN_KIND_CLIENT"]
-    assert upstream and {s.parent_span_id for s in upstream} <= {s.span_id for s in attempts}
+    assert upstream and {s.parent_span_id for s in upstream} <= {s.span_id for s in servers}
     assert {s.attributes["http.status_code"] for s in upstream} == {503}
 
 
@@ -239,6 +268,60 @@ def test_the_sdk_runs_in_the_gunicorn_workers_never_in_the_master(traced: Traced
     assert traced.frontend.pid not in pids
     started = [r for r in traced.frontend.log_records() if r.get("message") == "tracing on"]
     assert {r["pid"] for r in started} <= workers and traced.frontend.pid not in {r["pid"] for r in started}
+
+
+def test_redis_commands_of_both_services_are_spans_of_the_page_views_trace(
+    redis_server_with_password: RedisServer,
+) -> None:
+    """With REDIS_URL, the frontend's shared rate-limit counters and the weather service's shared cache are
+    Redis client spans under each service's server span, and the Redis password is in none of them."""
+    redis = redis_server_with_password
+    receiver = OtlpReceiver()
+    key = "canary" + secrets.token_hex(16)  # (a one-letter key would be redacted out of every word)
+    owm = OwmStandIn(api_key=key)
+    shared = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100",
+              "REDIS_URL": redis.url, "REDIS_PASSWORD": redis.password}
+    weather = start_weather(
+        {**shared, "WEATHER_PROVIDER": "owm", "OWM_API_KEY": key, "OWM_BASE_URL": owm.base_url},
+        metrics_port=0,
+    )
+    try:
+        frontend = start_frontend(shared, weather_addr=weather.addr)
+        try:
+            page = requests.get(f"{frontend.url}/weather", params={"zip": "10001", "country": "us"},
+                                timeout=TIMEOUT)
+            assert page.status_code == 200
+            request_id = page.headers["X-Request-ID"]
+
+            def complete(spans: list[Span]) -> bool:
+                """The page's trace has arrived: its root, and both services' Redis spans each with the
+                chain of parents up to a server span (the server spans end, and are exported, last)."""
+                root = next((s for s in spans if s.service == "tenki-frontend"
+                             and s.kind == "SPAN_KIND_SERVER"
+                             and s.attributes.get("tenki.request_id") == request_id), None)
+                if root is None:
+                    return False
+                by_id = {s.span_id: s for s in spans if s.trace_id == root.trace_id}
+                redis_spans = [s for s in by_id.values() if s.attributes.get("db.system") == "redis"]
+                return {s.service for s in redis_spans} == {"tenki-frontend", "tenki-weather"} and all(
+                    server_above(s, by_id) is not None for s in redis_spans)
+
+            everything = receiver.wait_for(complete)
+        finally:
+            frontend.stop()
+    finally:
+        weather.stop()
+        owm.stop()
+        receiver.stop()
+    (root,) = [s for s in everything if s.service == "tenki-frontend" and s.kind == "SPAN_KIND_SERVER"
+               and s.attributes.get("tenki.request_id") == request_id]
+    by_id = {s.span_id: s for s in everything if s.trace_id == root.trace_id}
+    for span in [s for s in by_id.values() if s.attributes.get("db.system") == "redis"]:
+        assert span.kind == "SPAN_KIND_CLIENT"
+        server = server_above(span, by_id)
+        assert server is not None and server.service == span.service  # under its own service's server span
+    leaks = [(s.service, s.name, text) for s in everything for text in s.strings if redis.password in text]
+    assert not leaks
 
 
 # -- tracing off ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     with Fleet(tmp_path, replicas=3) as fleet:
         fleet.call(0, "94040")          # (code name, response or error) through replica 0
+        fleet.forecast(1, "94040")      # the same for GetForecast, through replica 1
         fleet.owm.request_count         # upstream calls, counted by the stand-in
         fleet.redis.stop(); fleet.redis.start()
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import redis
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
 from tenki_stack import ServiceProcess, free_port, start_weather
 from tenki_stack.owm_standin import OwmStandIn
@@ -74,7 +76,21 @@ class Fleet:
         except grpc.RpcError as exc:
             return exc.code(), exc
 
+    def forecast(
+        self, replica: int, code: str, country: str = "us", timeout: float = 10.0
+    ) -> tuple[grpc.StatusCode, Any]:
+        request = weather_pb2.GetForecastRequest(postal_code=code, country_code=country)
+        try:
+            return grpc.StatusCode.OK, self.stubs[replica].GetForecast(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            return exc.code(), exc
+
+    def redis_client(self) -> redis.Redis:
+        """A client of the fleet's Redis, to read or plant values under tenki's keys."""
+        return redis.Redis.from_url(self.redis.url, socket_timeout=2)
+
     def upstream_calls(self, code: str) -> int:
+        """The geocoding calls for `code` (only those carry `zip`; the weather is asked by coordinates)."""
         return sum(1 for params in self.owm.requests if params.get("zip", "").startswith(code))
 
     def cache_results(self, replica: int, code: str) -> list[str]:

@@ -90,6 +90,8 @@ FAULTS: dict[str, Fault] = {
         )),
         Fault("malformed", UNAVAILABLE, owm_errors.ParseAPIResponseError(UNPARSABLE)),
         Fault("empty", UNAVAILABLE, owm_errors.ParseAPIResponseError(UNPARSABLE)),
+        # A proxy's HTML page with status 200: not JSON, as "malformed" and "empty".
+        Fault("html", UNAVAILABLE, owm_errors.ParseAPIResponseError(UNPARSABLE)),
         # Valid JSON PyOWM cannot read: a sunrise without a sunset makes its Weather compare None with 0.
         Fault("unreadable", UNAVAILABLE, TypeError(
             "'<' not supported between instances of 'NoneType' and 'int'"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-import redis
 from tenki_stack import console_script, free_port, start_weather
 from tenki_stack.owm_standin import UNKNOWN_ZIP
 from tenki_stack.redis_server import RedisServer
@@ -29,10 +28,6 @@ PASSWORD = "fleet-redis-password-9f8e7d"
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     with Fleet(tmp_path_factory.mktemp("fleet"), replicas=3) as running:
         yield running
-
-
-def redis_client(fleet: Fleet) -> redis.Redis:
-    return redis.Redis.from_url(fleet.redis.url, socket_timeout=2)
 
 
 def test_k_cold_codes_asked_concurrently_through_three_processes_cost_k_upstream_calls(fleet: Fleet) -> None:
@@ -75,7 +70,7 @@ def test_an_upstream_failure_is_remembered_briefly_by_the_fleet(fleet: Fleet) ->
 
 
 def test_a_value_that_does_not_decode_is_a_miss_logged_not_a_crash(fleet: Fleet) -> None:
-    client = redis_client(fleet)
+    client = fleet.redis_client()
     client.set(f"{KEY_PREFIX}obs:US:30401", b"\x00not json{", px=60_000)
     client.set(f"{KEY_PREFIX}obs:US:30402", json.dumps({"fetched_at": 0, "observation": {"x": 1}}), px=60_000)
     for code in ("30401", "30402"):
@@ -89,7 +84,7 @@ def test_a_value_that_does_not_decode_is_a_miss_logged_not_a_crash(fleet: Fleet)
 
 
 def test_an_entry_of_an_older_schema_version_is_a_miss(fleet: Fleet) -> None:
-    client = redis_client(fleet)
+    client = fleet.redis_client()
     fleet.call(0, "30501")
     current = client.get(f"{KEY_PREFIX}obs:US:30501")
     assert current is not None
@@ -101,7 +96,7 @@ def test_an_entry_of_an_older_schema_version_is_a_miss(fleet: Fleet) -> None:
 
 def test_entries_expire_after_the_fresh_and_stale_windows(fleet: Fleet) -> None:
     fleet.call(2, "30601")
-    ttl = redis_client(fleet).pttl(f"{KEY_PREFIX}obs:US:30601")
+    ttl = fleet.redis_client().pttl(f"{KEY_PREFIX}obs:US:30601")
     assert (600 + 3600 - 5) * 1000 < ttl <= (600 + 3600) * 1000
 
 

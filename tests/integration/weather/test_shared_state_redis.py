@@ -12,6 +12,7 @@ from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
 from tenki_weather.errors import Unavailable
 from tenki_weather.metrics import Metrics
+from tenki_weather.geocoding import Geocoded
 from tenki_weather.model import CacheResult, Observation, Place
 from tenki_weather.service import WeatherLookup
 from tenki_weather.shared import KEY_PREFIX, LockState, Remembered, SharedState, check_redis, connect
@@ -58,8 +59,48 @@ def test_an_observation_round_trips_with_its_age(redis_server: RedisServer) -> N
     state.put(("94040", "US"), observation)
     wall.now += 42
     entry = state.get(("94040", "US"))
-    assert entry is not None and entry.observation == observation and entry.age == 42
+    assert entry is not None and entry.value == observation and entry.age == 42
     assert 59_000 < state.client.pttl(f"{KEY_PREFIX}obs:US:94040") <= 60_000
+
+
+def test_a_forecast_round_trips_on_its_own_shelf_with_its_own_expiry(redis_server: RedisServer) -> None:
+    state = SharedState(
+        connect(redis_server.url), Metrics(), entry_seconds=60, forecast_seconds=90, lock_seconds=3
+    )
+    forecast = DemoProvider().forecast_at(Place("Mountain View", "US", 37.3861, -122.0839, "94040"))
+    state.forecasts.put(("94040", "US"), forecast)
+    entry = state.forecasts.get(("94040", "US"))
+    assert entry is not None and entry.value == forecast
+    assert state.get(("94040", "US")) is None  # the current weather's shelf is another
+    assert 89_000 < state.client.pttl(f"{KEY_PREFIX}fc:US:94040") <= 90_000
+    assert state.forecasts.try_lock(("94040", "US"))[0] is LockState.ACQUIRED
+    assert state.try_lock(("94040", "US"))[0] is LockState.ACQUIRED  # locks apart too
+
+
+def test_places_and_unknown_codes_round_trip_each_with_its_expiry(redis_server: RedisServer) -> None:
+    metrics = Metrics()
+    state = SharedState(
+        connect(redis_server.url), metrics, entry_seconds=60, lock_seconds=3,
+        place_seconds=86400, unknown_place_seconds=600,
+    )  # fmt: skip
+    place = Place("Mountain View", "US", 37.3861, -122.0839, "94040")
+    state.put_place(("94040", "US"), Geocoded(place))
+    state.put_place(("00000", "US"), Geocoded(None))
+    assert state.get_place(("94040", "US")) == Geocoded(place)
+    assert state.get_place(("00000", "US")) == Geocoded(None)
+    assert state.get_place(("10001", "US")) is None
+    assert 86_390_000 < state.client.pttl(f"{KEY_PREFIX}geo:US:94040") <= 86_400_000
+    assert 590_000 < state.client.pttl(f"{KEY_PREFIX}geo:US:00000") <= 600_000
+    # Garbage under a place key is a miss, counted.
+    state.client.set(f"{KEY_PREFIX}geo:US:10001", b'{"place": {"name": 1}}')
+    assert state.get_place(("10001", "US")) is None
+    assert sample(metrics, "tenki_weather_shared_cache_lookups_total", result="undecodable") == 1
+    # NEGATIVE_CACHE_NOT_FOUND_SECONDS=0: an unknown code is not shared.
+    off = SharedState(
+        connect(redis_server.url), Metrics(), entry_seconds=60, lock_seconds=3, unknown_place_seconds=0
+    )
+    off.put_place(("000", "US"), Geocoded(None))
+    assert off.get_place(("000", "US")) is None
 
 
 def test_the_lock_is_taken_once_and_released_only_by_its_holder(redis_server: RedisServer) -> None:
@@ -92,6 +133,8 @@ def test_redis_stopped_is_absorbed_counted_and_recovered_from(tmp_path: Path) ->
         state.put(("94040", "US"), make_observation())
         server.stop()
         assert state.get(("94040", "US")) is None  # a miss, not an exception
+        state.put_place(("94040", "US"), Geocoded(None))  # absorbed
+        assert state.get_place(("94040", "US")) is None
         assert state.try_lock(("94040", "US"))[0] is LockState.UNAVAILABLE
         assert state.degraded and sample(metrics, "tenki_weather_redis_degraded") == 1
         assert sample(metrics, "tenki_weather_redis_errors_total", kind="connection") == 1

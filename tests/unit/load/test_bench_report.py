@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tenki_bench import report, wrk
+from tenki_bench import report, results, wrk
 from tenki_bench.stats import RowResult, percentile
 
 WRK_STDOUT = """Running 8s test @ http://127.0.0.1:40000/bare
@@ -67,3 +67,15 @@ def test_cpu_ratio_is_the_bare_rows_cpu_per_request_over_tenkis() -> None:
     assert results["6/5"]["by_cpu"] == pytest.approx(0.4)
     assert results["4/2"]["by_cpu"] is None, "row 4 has no CPU reading: no ratio rather than a wrong one"
     assert "by server CPU per request:  0.800" in report.ratio_table(list(results.values()))
+
+
+@pytest.mark.parametrize(
+    ("geocoding", "weather", "met"),
+    [(50, 50, True), (51, 50, False), (50, 52, False), (25, 50, False)],
+)
+def test_the_cold_path_costs_one_geocoding_and_one_weather_request_per_code(
+    geocoding: int, weather: int, met: bool
+) -> None:
+    extra = {"distinct_codes": 50, "upstream_calls": geocoding + weather, "geocoding_calls": geocoding,
+             "weather_calls": weather}
+    assert results.cold_verdict(extra)["met"] is met

@@ -9,6 +9,7 @@ import pytest
 from tenki.weather.v1 import weather_pb2
 
 from tenki_weather import cli
+from tenki_weather.config import WeatherSettings
 
 
 def parse(*argv: str):
@@ -56,6 +57,18 @@ def test_serve_help_lists_every_environment_variable(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     for name in cli.env_var_names():
         assert name in out
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("OWM_API_KEY", "[]"), ("GEOCODE_TTL_SECONDS", "[2592000]"), ("REDIS_TIMEOUT_SECONDS", "[0.25]"),
+     ("FAULT_INCLUDE_HEALTH", "[false]"), ("LOG_LEVEL", "[INFO]")],
+)
+def test_serve_help_gives_each_variable_its_fields_description_and_default(name: str, shown: str) -> None:
+    # Made from the settings' Fields (config.py), so the two cannot drift apart.
+    (line,) = [line for line in cli.env_help().splitlines() if line.split()[:1] == [name]]
+    field = next(f for f in WeatherSettings.model_fields.values() if f.alias == name)
+    assert field.description and line.endswith(f"{field.description} {shown}")
 
 
 def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from tenki_weather import budget
 from tenki_weather.cache import ObservationCache
 from tenki_weather.demo import DemoProvider
-from tenki_weather.errors import RateLimited, Unavailable, WeatherError
+from tenki_weather.errors import RateLimited, Unavailable, UpstreamRejected, WeatherError
 from tenki_weather.forecast import days, slot_in
 from tenki_weather.metrics import Metrics
 from tenki_weather.model import (
@@ -330,3 +330,41 @@ def test_a_forecast_failure_is_remembered_for_the_forecast_only(clock) -> None:
     clock.advance(6)
     assert lookup.forecast("94040", "us").cache is CacheResult.MISS
     assert provider.forecasts == 2
+
+
+class FailingGeocoder(CountingProvider):
+    def geocode(self, lookup_code: str, country_code: str) -> Place | None:
+        self.geocodes += 1
+        if self.error is not None:
+            raise self.error
+        return self.demo.geocode(lookup_code, country_code)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [UpstreamRejected(), Unavailable("OpenWeatherMap is unavailable; try again shortly")],
+    ids=["rejected-400", "unavailable"],
+)
+def test_a_geocoding_failure_is_remembered_for_both_lookups_of_a_page(clock, error: WeatherError) -> None:
+    """A page asks for the weather and the forecast of one place: when geocoding fails, the second lookup
+    does not ask the geocoder again (one upstream request per page view, issue 12)."""
+    provider = FailingGeocoder()
+    lookup = WeatherLookup(
+        provider,
+        ObservationCache(600, 100, 3600, clock=clock),
+        metrics=Metrics(),
+        negative_error_seconds=5,
+        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
+        clock=clock,
+    )
+    provider.error = error
+    with pytest.raises(type(error)):
+        lookup.current_weather("94040", "us")
+    with pytest.raises(type(error)) as again:
+        lookup.forecast("94040", "us")
+    assert again.value.message == error.message
+    assert (provider.geocodes, provider.weathers, provider.forecasts) == (1, 0, 0)
+    provider.error = None
+    clock.advance(6)  # past NEGATIVE_CACHE_ERROR_SECONDS: asked again
+    assert lookup.forecast("94040", "us").cache is CacheResult.MISS
+    assert provider.geocodes == 2

@@ -24,9 +24,17 @@ from tenki_weather.errors import (
     NotFound,
     RateLimited,
     Unavailable,
+    UpstreamRejected,
 )
 from tenki_weather.model import Place, Precipitation
-from tenki_weather.owm import OwmProvider, http_client, map_pyowm_error, pyowm_config, to_observation
+from tenki_weather.owm import (
+    OwmProvider,
+    http_client,
+    map_pyowm_error,
+    pyowm_config,
+    to_observation,
+    unread_body,
+)
 from tenki_weather.status import to_grpc_status
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -68,13 +76,13 @@ def test_a_base_url_without_http_scheme_is_refused() -> None:
 # Every PyOWM (and requests) failure the provider can meet, and the error a client then sees: first what
 # PyOWM raises for each upstream fault (support.upstream_faults), then the failures only PyOWM meets.
 DOMAIN_ERRORS = {
-    error.kind: error for error in (InvalidInput, Misconfigured, NotFound, RateLimited, Unavailable)
+    error.kind: error for error in (UpstreamRejected, Misconfigured, NotFound, RateLimited, Unavailable)
 }
 CASES = [(fault.pyowm_error, DOMAIN_ERRORS[fault.outcome.kind]) for fault in UPSTREAM_FAULTS.values()] + [
     (owm_errors.APIRequestError("<html>503 Service Temporarily Unavailable</html>"), Unavailable),
     (owm_errors.APIRequestError("<html>429 Too Many Requests</html>"), RateLimited),
     (owm_errors.APIRequestError(""), Unavailable),
-    (owm_errors.APIRequestError('{"cod": 400, "message": "wrong latitude"}'), InvalidInput),
+    (owm_errors.APIRequestError('{"cod": 400, "message": "wrong latitude"}'), UpstreamRejected),
     # A 200 body with an error cod that is not 404.
     (owm_errors.APIResponseError("OWM API: error - response payload", "401"), Misconfigured),
     (owm_errors.APIResponseError("OWM API: error - response payload", 429), RateLimited),
@@ -180,6 +188,42 @@ def test_an_unreadable_body_is_unavailable_and_logged_without_the_key(
     assert caught.value.message == "OpenWeatherMap sent an answer tenki cannot read"
     (record,) = [r for r in caplog.records if r.getMessage() == "upstream answer unreadable"]
     assert '"sunrise"' in record.body and KEY not in caplog.text
+
+
+@pytest.mark.parametrize("scope", ["geo", "weather", "forecast"])
+@pytest.mark.parametrize(
+    ("fault", "sent"),
+    [
+        # A proxy's page instead of OWM's JSON: it echoes the URL asked, key and all.
+        ("html", "<!DOCTYPE html>\n<html><head><title>Access notice</title>"),
+        ("malformed", '{"coord": {"lon": -122.08, "lat": 37.39}, "weather": [{"id": 8'),  # truncated
+        ("empty", ""),
+    ],
+)
+def test_a_body_that_is_not_json_is_logged_as_sent_without_the_key(
+    standin: OwmStandIn, caplog: pytest.LogCaptureFixture, scope: str, fault: str, sent: str
+) -> None:
+    # PyOWM's client discards such a body (ParseAPIResponseError); the log line still carries it.
+    standin.set_fault(fault, scope)
+    provider = provider_for(standin)
+    calls = {
+        "geo": lambda: provider.geocode("94040", "US"),
+        "weather": lambda: provider.weather_at(KNOWN),
+        "forecast": lambda: provider.forecast_at(KNOWN),
+    }
+    with caplog.at_level(logging.WARNING), pytest.raises(Unavailable) as caught:
+        calls[scope]()
+    assert caught.value.message == "OpenWeatherMap sent an answer tenki cannot read"
+    (record,) = [r for r in caplog.records if r.getMessage() == "upstream answer unreadable"]
+    assert record.levelno == logging.ERROR and record.exception == "ParseAPIResponseError"
+    assert record.body.startswith(sent) and KEY not in caplog.text
+    if fault == "html":
+        # Redacted, and cut at BODY_LOG_CHARS (the page is longer).
+        assert "APPID=[REDACTED]" in record.body and len(record.body) == 2000
+
+
+def test_a_parse_error_raised_outside_a_json_error_says_there_is_no_body() -> None:
+    assert unread_body(owm_errors.ParseAPIResponseError("Impossible to parse")) == "(PyOWM kept no body)"
 
 
 def test_a_geocoding_answer_without_coordinates_is_unavailable(standin: OwmStandIn) -> None:

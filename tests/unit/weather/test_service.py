@@ -195,9 +195,11 @@ class BudgetRecordingProvider(ScriptedProvider):
         return super().weather_at(place)
 
 
-def budgeted(provider, clock, margin: float) -> WeatherLookup:
+def budgeted(provider, clock, margin: float, rate: int | None = None) -> WeatherLookup:
+    """A lookup with no cache of the weather (every call asks upstream), and the budget `rate` a minute."""
     cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
-    return WeatherLookup(provider, cache, None, Metrics(), margin_seconds=margin)
+    call_budget = None if rate is None else local_budget(rate)
+    return WeatherLookup(provider, cache, call_budget, Metrics(), margin_seconds=margin)
 
 
 def test_upstream_gets_the_callers_budget_less_the_margin(make_observation, clock) -> None:
@@ -214,8 +216,16 @@ def test_upstream_gets_the_callers_budget_less_the_margin(make_observation, cloc
     assert short <= geocoding <= 1.5 and geocoding > 1.4
 
 
-def test_both_upstream_calls_share_one_deadline(make_observation, clock) -> None:
-    # Geocoding that takes time leaves the weather call only what is left of the caller's deadline.
+@pytest.mark.parametrize(
+    ("budget_seconds", "weather_asked"),
+    [(2.0, True), (0.6, False)],
+    ids=["time-left-after-geocoding", "no-time-left-after-geocoding"],
+)
+def test_the_weather_call_gets_what_the_geocoding_left_of_the_deadline(
+    make_observation, clock, budget_seconds: float, weather_asked: bool
+) -> None:
+    # Geocoding that takes 0.3 s leaves the weather call only what is left of the caller's deadline; with
+    # nothing left, no weather call (and no budget token) is spent, and nothing is remembered.
     provider = BudgetRecordingProvider(make_observation)
     geocode = provider.geocode
 
@@ -225,31 +235,21 @@ def test_both_upstream_calls_share_one_deadline(make_observation, clock) -> None
         return place
 
     provider.geocode = slow_geocode  # type: ignore[method-assign]
-    service = budgeted(provider, clock, margin=0.5)
+    service = budgeted(provider, clock, margin=0.5, rate=60)
+    try:
+        service.current_weather("94040", "us", budget_seconds=budget_seconds)
+    except Unavailable:
+        assert not weather_asked
+    else:
+        assert weather_asked
+        (geocoding,), (weather,) = provider.geo_allowed, provider.allowed
+        assert geocoding > 1.4 and weather <= geocoding - 0.25
+    asked = [("94040", "US")] if weather_asked else []
+    assert len(provider.geocodes) == 1 and provider.calls == asked
+    assert (upstream(service, "ok"), upstream(service, "no_time")) == (1 + len(asked), 1 - len(asked))
+    # The next caller with time gets the weather, from the cached place.
     service.current_weather("94040", "us", budget_seconds=2.0)
-    (geocoding,), (weather,) = provider.geo_allowed, provider.allowed
-    assert geocoding > 1.4 and weather <= geocoding - 0.25
-
-
-def test_no_time_left_after_geocoding_means_no_weather_call_and_no_token(make_observation, clock) -> None:
-    provider = BudgetRecordingProvider(make_observation)
-    geocode = provider.geocode
-
-    def slow_geocode(lookup_code: str, country_code: str) -> Place | None:
-        place = geocode(lookup_code, country_code)
-        time.sleep(0.15)
-        return place
-
-    provider.geocode = slow_geocode  # type: ignore[method-assign]
-    cache: ObservationCache[Observation] = ObservationCache(0, 100, 3600, clock=clock)
-    service = WeatherLookup(provider, cache, local_budget(60), Metrics(), margin_seconds=0.5)
-    with pytest.raises(Unavailable):
-        service.current_weather("94040", "us", budget_seconds=0.6)
-    assert len(provider.geocodes) == 1 and provider.calls == []
-    assert upstream(service, "ok") == 1 and upstream(service, "no_time") == 1
-    # Not remembered for the place: the next caller with time asks again, from the cached place.
-    service.current_weather("94040", "us", budget_seconds=2.0)
-    assert len(provider.geocodes) == 1 and len(provider.calls) == 1
+    assert len(provider.geocodes) == 1 and len(provider.calls) == len(asked) + 1
 
 
 def test_no_time_left_means_no_upstream_call_and_a_stale_answer_when_there_is_one(

@@ -6,31 +6,51 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
-from tenki_weather.errors import (
-    FieldViolation,
-    InternalError,
-    InvalidInput,
-    Misconfigured,
-    NotFound,
-    RateLimited,
-    Unavailable,
+from tenki_weather import errors
+from tenki_weather.errors import FieldViolation, InternalError, InvalidInput, WeatherError
+from tenki_weather.status import (
+    GENERIC_INTERNAL_MESSAGE,
+    STATUS_CODES,
+    is_public,
+    status_code,
+    to_grpc_status,
 )
-from tenki_weather.status import GENERIC_INTERNAL_MESSAGE, to_grpc_status
 
 
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (NotFound("no weather is known for 00000"), grpc.StatusCode.NOT_FOUND),
-        (Unavailable("down"), grpc.StatusCode.UNAVAILABLE),
-        (RateLimited("slow down"), grpc.StatusCode.RESOURCE_EXHAUSTED),
-        (Misconfigured("bad key"), grpc.StatusCode.FAILED_PRECONDITION),
-    ],
-)
-def test_domain_errors_keep_their_human_message(error: Exception, code: grpc.StatusCode) -> None:
+def error_of(kind: type[WeatherError]) -> WeatherError:
+    """One error of a row's class, with a message of its own."""
+    if issubclass(kind, InvalidInput):
+        return kind([FieldViolation("postal_code", "is required")])
+    return kind(f"a {kind.__name__} message")
+
+
+@pytest.mark.parametrize(("kind", "code"), STATUS_CODES, ids=[kind.__name__ for kind, _ in STATUS_CODES])
+def test_each_row_of_the_table_is_the_status_of_its_errors(
+    kind: type[WeatherError], code: grpc.StatusCode
+) -> None:
+    # The first row an error is an instance of decides: a subclass's row must come before its base's.
+    error = error_of(kind)
+    assert status_code(error) is code
     status = to_grpc_status(error)
     assert status.code is code
-    assert status.details == str(error)
+    # The client reads the error's own message, but for the catch-all (a bug) and InternalError.
+    assert status.details == (str(error) if is_public(error) else GENERIC_INTERNAL_MESSAGE)
+
+
+def test_every_domain_error_a_client_reads_has_its_own_row() -> None:
+    classes = {
+        cls for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, WeatherError) and cls is not WeatherError
+    }  # fmt: skip
+
+    def first_row(cls: type) -> int:
+        return next(i for i, (base, _) in enumerate(STATUS_CODES) if issubclass(cls, base))
+
+    # InternalError (tenki's own bug, shown generically) falls to the catch-all, the last row; every other
+    # error meets a row of its own first, or its parent's (UpstreamRejected is an InvalidInput).
+    catch_all = len(STATUS_CODES) - 1
+    assert {cls for cls in classes if first_row(cls) == catch_all} == {InternalError}
+    assert STATUS_CODES[-1] == (WeatherError, grpc.StatusCode.INTERNAL)
 
 
 @pytest.mark.parametrize("error", [InternalError("KeyError in parser at line 3"), KeyError("secret detail")])

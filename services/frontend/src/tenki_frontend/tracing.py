@@ -1,4 +1,4 @@
-"""Distributed tracing (OpenTelemetry): the SDK, the Flask and gRPC client instrumentations.
+"""Distributed tracing (OpenTelemetry): the SDK, the Flask, gRPC client and redis instrumentations.
 
 Off unless an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or ..._TRACES_ENDPOINT): then
 nothing is built, no exporter, thread or connection, and no instrumentation. On, every page and API
@@ -25,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, filters
+from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -97,12 +98,7 @@ def start(settings: FrontendSettings, exporter: SpanExporter | None = None) -> T
 
 
 def _instrument_redis(sdk: TracerProvider) -> None:
-    """Redis commands (a shared rate-limit store) as spans, where the redis instrumentation is installed
-    (it is not one of the frontend's own dependencies)."""
-    try:
-        from opentelemetry.instrumentation.redis import RedisInstrumentor
-    except ImportError:  # pragma: no cover (installed in the workspace, not in the frontend's image)
-        return
+    """Redis commands (the shared rate-limit counters, with REDIS_URL) as client spans of the request."""
     if not RedisInstrumentor().is_instrumented_by_opentelemetry:
         RedisInstrumentor().instrument(tracer_provider=sdk)
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import TextIO, cast
 
+from pydantic import SecretStr
+
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
@@ -36,57 +38,43 @@ Without OWM_API_KEY the service runs in demo mode (invented, deterministic data;
 Settings come from environment variables; `tenki serve --help` lists them.
 """
 
-ENV_HELP = """\
-environment variables (defaults in brackets):
-  OWM_API_KEY                OpenWeatherMap key; unset = demo mode []
-  OWM_BASE_URL               upstream base URL [https://api.openweathermap.org/data/2.5]
-  OWM_GEO_BASE_URL           geocoding base URL [OWM_BASE_URL's host + /geo/1.0]
-  OWM_TIMEOUT_SECONDS        upstream request timeout, cut to the caller's deadline [3]
-  DEADLINE_MARGIN_SECONDS    kept back from the caller's deadline to answer (stale) [0.5]
-  OWM_RATE_LIMIT_PER_MINUTE  the fleet's OWM calls in any 60 s (in Redis with REDIS_URL) [60]
-  OWM_RATE_LIMIT_REPLICAS    processes sharing the key; each allows limit/this while Redis fails [1]
-  WEATHER_PROVIDER           demo | owm; empty = owm with a key, else demo []
-  CACHE_TTL_SECONDS          how long an answer is fresh [600]
-  FORECAST_CACHE_TTL_SECONDS how long a place's forecast is fresh [1800]
-  GEOCODE_TTL_SECONDS        how long a postal code's place (or its being unknown) is kept [2592000]
-  CACHE_MAX_ENTRIES          places kept in the cache (LRU) [10000]
-  STALE_IF_ERROR_SECONDS     max age of an answer served when upstream fails [3600]
-  NEGATIVE_CACHE_ERROR_SECONDS      how long an upstream failure is remembered [5]
-  NEGATIVE_CACHE_NOT_FOUND_SECONDS  how long an unknown postal code is remembered [3600]
-  REDIS_URL                  redis://, rediss:// or unix:// shared state; unset = in process []
-  REDIS_PASSWORD             Redis password when REDIS_URL has none []
-  REDIS_TIMEOUT_SECONDS      bound of every Redis command [0.25]
-  CACHE_LOCAL_TTL_SECONDS    near cache in front of Redis [5]
-  GRPC_RATE_LIMIT_UPSTREAM   cache misses per gRPC caller (x-client-id or peer) [30/minute]
-  GRPC_RATE_LIMIT_EXEMPT     caller ids not counted, comma-separated [tenki-frontend]
-  WEATHER_HOST, WEATHER_PORT listen address [0.0.0.0, 50051]
-  WEATHER_MAX_WORKERS        gRPC worker threads [16]
-  METRICS_PORT               Prometheus /metrics port; 0 = off [9090]
-  KEEPALIVE_MIN_PING_SECONDS clients' keepalive pings admitted this often [10]
-  MAX_CONNECTION_AGE_SECONDS connections end (GOAWAY) after this, so clients re-resolve [10]
-  SHUTDOWN_DRAIN_SECONDS     NOT_SERVING before the listener closes on SIGTERM [1]
-  SHUTDOWN_GRACE_SECONDS     time in-flight calls get to finish on SIGTERM [10]
-  LOG_LEVEL                  DEBUG | INFO | WARNING | ERROR [INFO]
+# `tenki serve --help`'s list of variables, made from the settings' Field aliases, descriptions and
+# defaults (config.py, the one source of them): a group per prefix, the rest first.
+ENV_GROUPS = (
+    ("", "environment variables (defaults in brackets):"),
+    ("OTEL_", "tracing (OpenTelemetry's own variables; no endpoint = no tracing at all):"),
+    ("FAULT_", "fault injection for drills (all off by default; any on = WARNING at start and every minute)"
+               ":"),
+)
 
-tracing (OpenTelemetry's own variables; no endpoint = no tracing at all):
-  OTEL_EXPORTER_OTLP_ENDPOINT         OTLP/HTTP collector, e.g. http://otel-collector:4318 []
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  the full traces URL, instead of ENDPOINT + /v1/traces []
-  OTEL_EXPORTER_OTLP_PROTOCOL         http/protobuf (the one installed) [http/protobuf]
-  OTEL_SERVICE_NAME                   the service in every span [tenki-weather]
-  OTEL_TRACES_SAMPLER                 always_on | always_off | traceidratio | parentbased_*
-                                      [parentbased_always_on]
-  OTEL_TRACES_SAMPLER_ARG             the ratio of traceidratio samplers, 0..1 [1.0]
-  OTEL_RESOURCE_ATTRIBUTES            key=value,... added to every span's resource []
 
-fault injection for drills (all off by default; any on = WARNING at start and every minute):
-  FAULT_DELAY_SECONDS         added delay of every call [0]
-  FAULT_DELAY_JITTER_SECONDS  plus a uniformly random 0..this [0]
-  FAULT_ERROR_RATE            share of calls that fail, 0..1 [0]
-  FAULT_ERROR_CODE            their gRPC status code [UNAVAILABLE]
-  FAULT_TARGET                rpc (the service's answers) | upstream (its calls to OWM) [rpc]
-  FAULT_HEALTH_NOT_SERVING    health NOT_SERVING for tenki.weather.v1.WeatherService [false]
-  FAULT_INCLUDE_HEALTH        delay and errors apply to health checks too [false]
-"""
+def _shown_default(default: object) -> str:
+    """A default as the help shows it: a secret's is empty, 2592000.0 is 2592000, False is false."""
+    if isinstance(default, SecretStr):
+        return default.get_secret_value()
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
+    return str(default)
+
+
+def env_help() -> str:
+    """Every variable the weather service reads, with what it means and its default, by group."""
+    grouped: dict[str, list[tuple[str, str]]] = {prefix: [] for prefix, _ in ENV_GROUPS}
+    for name, field in WeatherSettings.model_fields.items():
+        alias = field.alias or name
+        prefix = next((p for p, _ in ENV_GROUPS[1:] if alias.startswith(p)), "")
+        grouped[prefix].append((alias, f"{field.description or ''} [{_shown_default(field.default)}]"))
+    sections = []
+    for prefix, title in ENV_GROUPS:
+        width = max(len(alias) for alias, _ in grouped[prefix]) + 2
+        lines = [f"  {alias:<{width}}{text}" for alias, text in grouped[prefix]]
+        sections.append("\n".join([title, *lines]))
+    return "\n\n".join(sections) + "\n"
+
+
+ENV_HELP = env_help()
 
 UNITS = {
     "metric": weather_pb2.UNITS_METRIC,

@@ -36,6 +36,17 @@ class InvalidInput(WeatherError):
         self.violations = list(violations)
 
 
+class UpstreamRejected(InvalidInput):
+    """OpenWeatherMap refused the question as malformed (its 400): the postal code's fault as far as the
+    caller can tell, though tenki's validation let it through. One wording, so a remembered one (negative
+    caching keeps kind and message) is raised again as the same error."""
+
+    DESCRIPTION = "OpenWeatherMap cannot use this postal code (it answered 400)"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__([FieldViolation("postal_code", self.DESCRIPTION)])
+
+
 class NotFound(WeatherError):
     kind = "not_found"
 

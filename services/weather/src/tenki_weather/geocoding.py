@@ -6,7 +6,10 @@ and an unknown code is remembered as unknown for as long: asking again costs no 
 geocoding call is an upstream call like any other and spends the same budget (the `upstream` wrapper
 WeatherLookup passes in).
 
-The cache is in-process (cache.ObservationCache): a shared Redis store is not on main yet (issue 13).
+The cache is in-process (cache.ObservationCache); with REDIS_URL the fleet shares the answers too (a
+PlaceStore: shared.SharedState): a code another replica geocoded costs this one no upstream call, and
+an unknown code is shared as unknown (for NEGATIVE_CACHE_NOT_FOUND_SECONDS). Redis failing is a miss
+there (shared.py absorbs it): the process geocodes itself, the lookup never fails because of Redis.
 """
 
 from __future__ import annotations
@@ -36,13 +39,29 @@ class Geocoded:
     place: Place | None
 
 
+class PlaceStore(Protocol):
+    """Geocoder answers shared by the fleet (shared.SharedState); every Redis failure absorbed."""
+
+    def get_place(self, place: tuple[str, str]) -> Geocoded | None:
+        """The stored answer for a place key, None when there is none (or Redis failed)."""
+        ...  # pragma: no cover (a Protocol has no body)
+
+    def put_place(self, place: tuple[str, str], geocoded: Geocoded) -> None:
+        ...  # pragma: no cover (a Protocol has no body)
+
+
 class Places:
     def __init__(
-        self, geocoder: Geocoder, cache: ObservationCache[Geocoded], upstream: Callable[..., object]
+        self,
+        geocoder: Geocoder,
+        cache: ObservationCache[Geocoded],
+        upstream: Callable[..., object],
+        shared: PlaceStore | None = None,
     ) -> None:
         self._geocoder = geocoder
         self.cache = cache
         self._upstream = upstream
+        self.shared = shared
 
     def resolve(self, query: Query) -> Place:
         """The place of a validated query; NotFound for a code the geocoder does not know."""
@@ -52,7 +71,17 @@ class Places:
         return geocoded.place
 
     def _geocode(self, query: Query) -> Geocoded:
-        code, country = query.place_key
+        key = query.place_key
+        if self.shared is not None:
+            known = self.shared.get_place(key)
+            if known is not None:
+                return known
+        geocoded = self._ask(*key)
+        if self.shared is not None:
+            self.shared.put_place(key, geocoded)
+        return geocoded
+
+    def _ask(self, code: str, country: str) -> Geocoded:
         place = self._upstream(lambda: self._geocoder.geocode(code, country))
         if place is None:
             return Geocoded(None)

@@ -11,7 +11,9 @@ The quirks (PyOWM 3.5, pyowm/commons/http_client.py and weatherapi30/observation
 - a 200 body with cod "404" makes weather_at_zip_code print to stdout and return None;
 - with max_retries set, urllib3's retries end in a raw requests RetryError that PyOWM does not wrap;
 - an unreadable body is ParseAPIResponseError, or a TypeError/KeyError from PyOWM's parsers (a sunrise
-  without a sunset);
+  without a sunset); PyOWM's ParseAPIResponseError (a body that is not JSON: a proxy's HTML page, a
+  truncated or empty answer) keeps no body, but it is raised while PyOWM handles requests' JSON error,
+  whose `doc` is the whole text: `unread_body` takes it from there, so the log line carries it too;
 - HTTP 400 (`{"cod": "400", "message": "Nothing to geocode"}`) is a plain APIRequestError too.
 
 PyOWM has no zip geocoding: `geocode` asks OWM's Geocoding API (`/geo/1.0/zip`) through a second
@@ -46,13 +48,13 @@ from pyowm.weatherapi30.uris import OBSERVATION_URI, THREE_HOURS_FORECAST_URI
 from . import budget
 from .config import DEFAULT_OWM_GEO_BASE_URL
 from .errors import (
-    FieldViolation,
     InternalError,
     InvalidInput,
     Misconfigured,
     NotFound,
     RateLimited,
     Unavailable,
+    UpstreamRejected,
     WeatherError,
 )
 from .model import (
@@ -75,6 +77,8 @@ T = TypeVar("T")
 # "country"} (https://openweathermap.org/api/geocoding-api), or 404 {"cod": "404", "message": "not found"}.
 GEO_ZIP_PATH = "zip"
 UNREADABLE = "OpenWeatherMap sent an answer tenki cannot read"
+# How much of an unreadable body the log line carries.
+BODY_LOG_CHARS = 2000
 
 
 class _NotFoundBodies:
@@ -233,14 +237,17 @@ class OwmProvider:
             raise self.unreadable(exc, body) from None
 
     def unreadable(self, exc: Exception, body: Any) -> Unavailable:
-        """An answer tenki cannot read: UNAVAILABLE for the client, the body (key redacted) in the log."""
+        """An answer tenki cannot read: UNAVAILABLE for the client, the body (key redacted, at most
+        BODY_LOG_CHARS) in the log: parsed JSON as JSON, a text that is not JSON as it came."""
+        text = body if isinstance(body, str) else json.dumps(body, default=str)
         log.error(
             "upstream answer unreadable",
             extra={
                 "upstream": "openweathermap",
                 "error_kind": Unavailable.kind,
                 "exception": type(exc).__name__,
-                "body": redact(json.dumps(body, default=str), self._api_key)[:2000],
+                # Redacted whole, then cut: a key is never cut in two where the log line ends.
+                "body": redact(text, self._api_key)[:BODY_LOG_CHARS],
             },
         )
         return Unavailable(UNREADABLE)
@@ -249,6 +256,9 @@ class OwmProvider:
         self, exc: Exception, postal_code: str, country_code: str, timeout: float | None = None
     ) -> WeatherError:
         """The domain error for a PyOWM/requests exception; the detail (key redacted) goes to the log."""
+        if isinstance(exc, owm_errors.ParseAPIResponseError):
+            # Not JSON at all: the body PyOWM read is in the JSON error it was raised from.
+            return self.unreadable(exc, unread_body(exc))
         allowed = self.timeout_seconds if timeout is None else timeout
         error = map_pyowm_error(exc, postal_code, country_code, allowed)
         detail = redact(str(exc), self._api_key)[:500]
@@ -259,6 +269,22 @@ class OwmProvider:
         else:
             log.warning("upstream call failed", extra={**fields, "detail": detail})
         return error
+
+
+def unread_body(exc: BaseException) -> str:
+    """The text behind PyOWM's ParseAPIResponseError.
+
+    PyOWM's HttpClient.get_json raises it from inside its handler of `resp.json()`'s failure, so that
+    failure is its __context__: requests' JSONDecodeError, a json.JSONDecodeError whose `doc` is the
+    whole body as decoded text. The answer came through PyOWM's own client; tenki reads no other copy.
+    """
+    seen = exc.__context__
+    while seen is not None:
+        doc = getattr(seen, "doc", None)
+        if isinstance(seen, ValueError) and isinstance(doc, str):
+            return doc
+        seen = seen.__context__
+    return "(PyOWM kept no body)"
 
 
 def _status_of(exc: Exception) -> int | None:
@@ -279,9 +305,7 @@ def _status_of(exc: Exception) -> int | None:
 
 def _from_status(status: int | None, postal_code: str, country_code: str) -> WeatherError:
     if status == 400:
-        return InvalidInput(
-            [FieldViolation("postal_code", "OpenWeatherMap cannot use this postal code (it answered 400)")]
-        )
+        return UpstreamRejected()
     if status == 401:
         return Misconfigured("OpenWeatherMap rejected the weather service's API key")
     if status == 404:

@@ -5,9 +5,10 @@ month, shared by both) and the weather or forecast at the place's coordinates.
 Both lookups go through one path (`_lookup`): the same validation, caller limits, deadline (budget.py:
 each upstream request, the geocoding's and the weather's or forecast's, is cut to what is left of it),
 in-process single flight, stale-if-error, negative caching, upstream budget and metrics; only the cache
-(and its TTL) and the provider call differ. The forecast is cached in process only (FORECAST_CACHE_TTL_
-SECONDS): the shared Redis state (shared.py) carries the current weather's entries, locks and
-remembered failures, not yet the forecast's; its remembered failures are kept apart from the weather's.
+(and its TTL) and the provider call differ (a `_Kind` each). With REDIS_URL both go through the shared
+state (shared.py), each on its own shelf: the current weather's entries, locks and remembered failures
+(`obs`, `lock`, `neg`), the forecast's (`fc`, `fclock`, `fcneg`, FORECAST_CACHE_TTL_SECONDS); the
+geocoded places are shared too (`geo`), so a place another replica geocoded costs no geocoding call.
 
 Plain Python, no gRPC: the servicer translates protobuf to these calls and back.
 
@@ -28,8 +29,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import replace
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
@@ -37,7 +38,7 @@ from . import budget
 from .cache import Loaded, ObservationCache
 from .caller_limits import ANONYMOUS, Caller, CallerLimited, CallerLimits, cache_only_refusal
 from .config import WeatherSettings
-from .errors import Misconfigured, NotFound, RateLimited, Unavailable, WeatherError
+from .errors import Misconfigured, NotFound, RateLimited, Unavailable, UpstreamRejected, WeatherError
 from .geocoding import Geocoded, Places
 from .forecast import days, slot_in
 from .metrics import NO_TIME, THROTTLED, Metrics
@@ -63,7 +64,7 @@ from .ratelimit import (
     local_budget,
     redis_storage,
 )
-from .shared import POLL_SECONDS, LockState, Remembered, SharedState, connect
+from .shared import POLL_SECONDS, FailureStore, LockState, Remembered, SharedState, Shelf, connect
 from .units import precipitation, temperatures, wind
 from .validation import validate
 
@@ -71,10 +72,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 V = TypeVar("V")
 
-# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget.
+# The errors a remembered failure can be; INTERNAL is never remembered, nor tenki's own budget. Only
+# upstream's answers are remembered, so "invalid_input" is OWM's 400 (tenki's own validation runs first):
+# without it, a page's second lookup would ask OWM the same refused question again.
 REMEMBERED_KINDS: dict[str, type[WeatherError]] = {
-    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured)
+    cls.kind: cls for cls in (NotFound, Unavailable, RateLimited, Misconfigured, UpstreamRejected)
 }
+# A failed geocoding's key in the in-process negative cache (+ the place key); in Redis, `geoneg`.
+GEOCODING_NEGATIVE_PREFIX = ("geocode",)
 # Stale-if-error's scope: upstream unavailable (timeouts, 5xx, connection failures), rate limited (OWM's
 # 429 or tenki's budget), and a refused key (401, logged at ERROR on every call).
 STALE_KINDS = (Unavailable, RateLimited, Misconfigured)
@@ -120,6 +125,29 @@ class NoTime(Unavailable):
     remembered for the place."""
 
 
+@dataclass(frozen=True)
+class _Kind(Generic[V]):
+    """What one kind of lookup (the current weather, the forecast) has of its own on the common path."""
+
+    what: str  # "weather" or "forecast", for messages
+    cache: ObservationCache[V]  # in process (the near cache with REDIS_URL)
+    # The provider's call at a geocoded place (the provider asked at call time: drills wrap it in faults).
+    at: Callable[[Provider, Place], V]
+    shelf: Shelf[V] | None  # its entries, locks and remembered failures in Redis; None: in process only
+    prefix: tuple[str, ...]  # the in-process negative cache's key: prefix + the place key
+
+    def negative_key(self, place: tuple[str, str]) -> Hashable:
+        return self.prefix + (place,) if self.prefix else place
+
+
+def _weather_at(provider: Provider, place: Place) -> Observation:
+    return provider.weather_at(place)
+
+
+def _forecast_at(provider: Provider, place: Place) -> Forecast:
+    return provider.forecast_at(place)
+
+
 class WeatherLookup:
     """Answers "what is the weather at this postal code?" in the units asked for; the domain's one entry."""
 
@@ -157,13 +185,24 @@ class WeatherLookup:
             ttl_seconds=1800.0, max_entries=10_000, stale_seconds=3600.0
         )
         # Postal code -> place, the first upstream step (geocoding.py). Default: a month, as
-        # GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails. In-process: the shared
-        # Redis state (shared.py) carries the weather entries, not yet the places.
+        # GEOCODE_TTL_SECONDS; stale for another month when the geocoder fails. With `shared`, the
+        # fleet's answers in Redis behind this process's.
         month = 30 * 86400.0
         self.places = Places(
             provider,
             places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
             self._upstream,
+            shared,
+        )
+        self._weather_kind: _Kind[Observation] = _Kind(
+            "weather", cache, _weather_at, None if shared is None else shared.observations, ()
+        )
+        self._forecast_kind: _Kind[Forecast] = _Kind(
+            "forecast",
+            self.forecasts,
+            _forecast_at,
+            None if shared is None else shared.forecasts,
+            ("forecast",),
         )
         # Kept back from a caller's budget for the answer itself (a stale entry or an error): upstream
         # gets the rest (budget.py), never more than the provider's own timeout.
@@ -184,8 +223,11 @@ class WeatherLookup:
                 client,
                 metrics,
                 entry_seconds=settings.cache_ttl_seconds + settings.stale_if_error_seconds,
+                forecast_seconds=settings.forecast_cache_ttl_seconds + settings.stale_if_error_seconds,
                 # Longer than the upstream timeout, so a live leader never loses its lock mid-fetch.
                 lock_seconds=settings.owm_timeout_seconds + 2,
+                place_seconds=settings.geocode_ttl_seconds,
+                unknown_place_seconds=settings.negative_cache_not_found_seconds,
             )
         cache: ObservationCache[Observation] = ObservationCache(
             ttl_seconds=settings.cache_local_ttl_seconds if shared else settings.cache_ttl_seconds,
@@ -215,9 +257,12 @@ class WeatherLookup:
             ),
             margin_seconds=settings.deadline_margin_seconds,
             forecast_cache=ObservationCache(
-                ttl_seconds=settings.forecast_cache_ttl_seconds,
+                ttl_seconds=(
+                    settings.cache_local_ttl_seconds if shared else settings.forecast_cache_ttl_seconds
+                ),
                 max_entries=settings.cache_max_entries,
                 stale_seconds=settings.stale_if_error_seconds,
+                data_ttl_seconds=settings.forecast_cache_ttl_seconds,
             ),
         )
 
@@ -236,11 +281,7 @@ class WeatherLookup:
         than the provider's own timeout), so a stale entry or the error still reaches the caller in time.
         """
         query = validate(postal_code, country_code, units)
-
-        def load(deadline: float | None) -> Loaded[Observation]:
-            return self._load(query, deadline, caller)
-
-        loaded = self._lookup(query, self.cache, load, budget_seconds, shared=self.shared is not None)
+        loaded = self._lookup(self._weather_kind, query, caller, budget_seconds)
         # The entry is shared by every code of the area ("SW1A 1AA", "SW1A 2AA"): the answer names the
         # code that was asked, canonical, and the area the weather is for.
         observation = replace(loaded.value, location=self._asked(query, loaded.value.location))
@@ -264,16 +305,11 @@ class WeatherLookup:
     ) -> ForecastReport:
         """The forecast for a raw question, with its daily summary; raises errors.WeatherError subclasses.
 
-        The current weather's path (`budget_seconds` as there), in process: no shared cache yet.
+        The current weather's path (`budget_seconds` as there), with the forecast's own cache entries,
+        locks and remembered failures (in process, and in Redis with REDIS_URL).
         """
         query = validate(postal_code, country_code, units)
-        key = ("forecast", query.place_key)
-
-        def load(deadline: float | None) -> Loaded[Forecast]:
-            self._raise_remembered(key, shared=False)
-            return Loaded(self._fetch(query, caller, self.provider.forecast_at, key, shared=False))
-
-        loaded = self._lookup(query, self.forecasts, load, budget_seconds, shared=False)
+        loaded = self._lookup(self._forecast_kind, query, caller, budget_seconds)
         forecast = replace(loaded.value, location=self._asked(query, loaded.value.location))
         return ForecastReport(
             forecast=forecast,
@@ -285,13 +321,7 @@ class WeatherLookup:
         )
 
     def _lookup(
-        self,
-        query: Query,
-        cache: ObservationCache[V],
-        load: Callable[[float | None], Loaded[V]],
-        budget_seconds: float | None,
-        *,
-        shared: bool,
+        self, kind: _Kind[V], query: Query, caller: Caller, budget_seconds: float | None
     ) -> Loaded[V]:
         """The in-process cache (one flight per place, stale-if-error) within the caller's deadline.
 
@@ -306,18 +336,20 @@ class WeatherLookup:
 
         def loader() -> Loaded[V]:
             loaded_here.append(True)
-            return load(deadline)
+            return self._load(kind, query, deadline, caller)
 
         upstream = None if budget_seconds is None else budget_seconds - self.margin_seconds
         with budget.upstream_deadline(upstream):
-            loaded = cache.lookup(
+            loaded = kind.cache.lookup(
                 query.place_key,
                 loader,
                 serves_stale,
                 wait_seconds=None if deadline is None else max(0.0, deadline - self._clock()),
-                timed_out=lambda: Unavailable("the weather is still being fetched; try again in a moment"),
+                timed_out=lambda: Unavailable(
+                    f"the {kind.what} is still being fetched; try again in a moment"
+                ),
             )
-        if shared:
+        if kind.shelf is not None:
             self.metrics.near_cache.labels("miss" if loaded_here else "hit").inc()
         result = loaded.result
         self.metrics.observe_cache(result)
@@ -339,36 +371,42 @@ class WeatherLookup:
 
     # -- the load behind the in-process cache ---------------------------------------------------------
 
-    def _load(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+    def _load(self, kind: _Kind[V], query: Query, deadline: float | None, caller: Caller) -> Loaded[V]:
         place = query.place_key
-        shared = self.shared
+        shelf = kind.shelf
         old = None
-        if shared is not None:
-            entry = shared.get(place)
-            if entry is not None and entry.age < self.cache.data_ttl_seconds:
+        if shelf is not None:
+            entry = shelf.get(place)
+            if entry is not None and entry.age < kind.cache.data_ttl_seconds:
                 self.metrics.shared_cache.labels("hit").inc()
-                return Loaded(entry.observation, CacheResult.HIT, entry.age)
-            if not shared.degraded:  # a failed read is counted as "error" already
+                return Loaded(entry.value, CacheResult.HIT, entry.age)
+            if not shelf.degraded:  # a failed read is counted as "error" already
                 self.metrics.shared_cache.labels("miss").inc()
             old = entry
         try:
-            self._raise_remembered(place)
-            return self._fetch_once(query, deadline, caller)
+            self._raise_remembered(kind, place)
+            return self._fetch_once(kind, query, deadline, caller)
         except WeatherError as exc:
-            if old is not None and serves_stale(exc) and old.age <= self.cache.stale_seconds:
+            if old is not None and serves_stale(exc) and old.age <= kind.cache.stale_seconds:
                 self.metrics.shared_cache.labels("stale").inc()
-                return Loaded(old.observation, CacheResult.STALE, old.age, exc)
+                return Loaded(old.value, CacheResult.STALE, old.age, exc)
             raise
 
-    def _raise_remembered(self, place: Hashable, shared: bool = True) -> None:
-        failure = self.negatives.get(place)
+    def _raise_remembered(self, kind: _Kind[V], place: tuple[str, str]) -> None:
+        self._raise_remembered_at(kind.negative_key(place), kind.shelf, place)
+
+    def _raise_remembered_at(
+        self, local: Hashable, store: FailureStore | None, place: tuple[str, str]
+    ) -> None:
+        """Raise the failure remembered under `local` in process, or for `place` in `store` (Redis)."""
+        failure = self.negatives.get(local)
         where = "local"
-        if failure is None and shared and self.shared is not None:
-            failure = self.shared.remembered(place)
+        if failure is None and store is not None:
+            failure = store.remembered(place)
             where = "shared"
             if failure is not None:
                 # A near copy, so a crowd asking this replica costs Redis one read, not one each.
-                self.negatives.put(place, failure, self.near_seconds)
+                self.negatives.put(local, failure, self.near_seconds)
         if failure is None:
             return
         error_class = REMEMBERED_KINDS.get(failure.kind)
@@ -377,7 +415,12 @@ class WeatherLookup:
         self.metrics.negative_cache.labels("hit", failure.kind, where).inc()
         raise error_class(failure.message)
 
-    def _remember(self, place: Hashable, error: WeatherError, shared: bool = True) -> None:
+    def _remember(self, kind: _Kind[V], place: tuple[str, str], error: WeatherError) -> None:
+        self._remember_at(kind.negative_key(place), kind.shelf, place, error)
+
+    def _remember_at(
+        self, local: Hashable, store: FailureStore | None, place: tuple[str, str], error: WeatherError
+    ) -> None:
         if error.kind not in REMEMBERED_KINDS:
             return
         not_found = isinstance(error, NotFound)
@@ -385,46 +428,44 @@ class WeatherLookup:
         if seconds <= 0:
             return
         failure = Remembered(error.kind, error.message)
-        self.negatives.put(place, failure, seconds)
+        self.negatives.put(local, failure, seconds)
         self.metrics.negative_cache.labels("stored", error.kind, "local").inc()
-        if shared and self.shared is not None:
-            self.shared.remember(place, failure, seconds)
+        if store is not None:
+            store.remember(place, failure, seconds)
             self.metrics.negative_cache.labels("stored", error.kind, "shared").inc()
 
-    def _fetch_once(self, query: Query, deadline: float | None, caller: Caller) -> Loaded[Observation]:
+    def _fetch_once(self, kind: _Kind[V], query: Query, deadline: float | None, caller: Caller) -> Loaded[V]:
         """Upstream once for the fleet: take the place's lock, or wait for the replica that holds it."""
-        shared = self.shared
-        if shared is None:
-            return Loaded(self._fetch(query, caller, self.provider.weather_at, place=query.place_key))
+        shelf = kind.shelf
+        if shelf is None:
+            return Loaded(self._fetch(kind, query, caller))
         place = query.place_key
-        state, token = shared.try_lock(place)
+        state, token = shelf.try_lock(place)
         if state is LockState.BUSY:
-            waited = self._wait_for_leader(query, deadline)
+            waited = self._wait_for_leader(kind, shelf, query, deadline)
             if isinstance(waited, Loaded):
                 return waited
             state, token = waited
         try:
-            observation = self._fetch(query, caller, self.provider.weather_at, place=place)
-            shared.put(place, observation)
-            return Loaded(observation)
+            value = self._fetch(kind, query, caller)
+            shelf.put(place, value)
+            return Loaded(value)
         finally:
             if state is LockState.ACQUIRED:
-                shared.unlock(place, token)
+                shelf.unlock(place, token)
 
     def _wait_for_leader(
-        self, query: Query, deadline: float | None
-    ) -> Loaded[Observation] | tuple[LockState, str]:
+        self, kind: _Kind[V], shelf: Shelf[V], query: Query, deadline: float | None
+    ) -> Loaded[V] | tuple[LockState, str]:
         """Poll for the leader's answer; a Loaded, or the lock state to fetch under (takeover, Redis gone)."""
-        shared = self.shared
-        assert shared is not None
         place = query.place_key
-        bound = self._clock() + shared.lock_seconds + 1.0
+        bound = self._clock() + shelf.lock_seconds + 1.0
         end = bound if deadline is None else min(deadline, bound)
         while True:
-            polled = shared.poll(place)
-            if polled.entry is not None and polled.entry.age < self.cache.data_ttl_seconds:
+            polled = shelf.poll(place)
+            if polled.entry is not None and polled.entry.age < kind.cache.data_ttl_seconds:
                 self.metrics.lock_waits.labels("answer").inc()
-                return Loaded(polled.entry.observation, CacheResult.HIT, polled.entry.age)
+                return Loaded(polled.entry.value, CacheResult.HIT, polled.entry.age)
             if polled.remembered is not None and polled.remembered.kind in REMEMBERED_KINDS:
                 self.metrics.lock_waits.labels("negative").inc()
                 raise REMEMBERED_KINDS[polled.remembered.kind](polled.remembered.message)
@@ -432,28 +473,20 @@ class WeatherLookup:
                 # Redis went away while we waited: fetch here rather than wait for nothing.
                 return LockState.UNAVAILABLE, ""
             if not polled.locked:
-                state, token = shared.try_lock(place)
+                state, token = shelf.try_lock(place)
                 if state is not LockState.BUSY:
                     self.metrics.lock_waits.labels("takeover").inc()
                     return state, token
             if self._clock() + POLL_SECONDS >= end:
                 self.metrics.lock_waits.labels("deadline").inc()
                 raise Unavailable(
-                    "another replica is still fetching this place's weather; try again in a moment"
+                    f"another replica is still fetching this place's {kind.what}; try again in a moment"
                 )
             self._sleep(POLL_SECONDS)
 
-    def _fetch(
-        self,
-        query: Query,
-        caller: Caller,
-        at: Callable[[Place], V],
-        place: Hashable,
-        *,
-        shared: bool = True,
-    ) -> V:
-        """A miss: upstream for the query's place (geocoded, then `at` its coordinates); a failure is
-        remembered under `place` (the negative cache's key)."""
+    def _fetch(self, kind: _Kind[V], query: Query, caller: Caller) -> V:
+        """A miss: upstream for the query's place (geocoded, then the kind's call at its coordinates); a
+        failure is remembered for the place (the kind's negative cache)."""
         source = self.provider.source
         # A miss: the caller's own allowance first (caller_limits.py), then the shared budget. A refusal
         # is counted as an upstream outcome of its kind (caller_rate_limited): nothing was sent, and it
@@ -471,12 +504,28 @@ class WeatherLookup:
         # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
         # refusals (no time, budget spent) are not.
         try:
-            where = self.places.resolve(query)
-            return self._upstream(lambda: at(where))
+            where = self._geocoded(query)
+            return self._upstream(lambda: kind.at(self.provider, where))
         except (BudgetSpent, NoTime):
             raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
-            self._remember(place, exc, shared)
+            self._remember(kind, query.place_key, exc)
+            raise
+
+    def _geocoded(self, query: Query) -> Place:
+        """The query's place. A geocoding failure is the place's, whichever lookup met it (a page asks for
+        the weather and the forecast at once, perhaps of two replicas): it is remembered under the
+        geocoder's key too (in process and in Redis), which both lookups read before geocoding, so the
+        second one does not ask upstream the same question again."""
+        place = query.place_key
+        store = self.shared.geocoding_failures if self.shared is not None else None
+        self._raise_remembered_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place)
+        try:
+            return self.places.resolve(query)
+        except (BudgetSpent, NoTime):
+            raise
+        except WeatherError as exc:
+            self._remember_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place, exc)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:

@@ -1,4 +1,5 @@
-"""State the fleet shares through Redis (or Valkey): observations, remembered failures, fetch locks.
+"""State the fleet shares through Redis (or Valkey): observations, forecasts, geocoded places,
+remembered failures, fetch locks.
 
 Redis is an optimisation, never a dependency: every command here is bounded (REDIS_TIMEOUT_SECONDS, no
 client-side retries) and every failure is absorbed. A method that cannot reach Redis answers "nothing
@@ -7,9 +8,15 @@ that the service is degraded; for the next second no command is tried at all (so
 timeout a second, not one per call), then the client reconnects by itself and an INFO line says so.
 
 Values are JSON: the domain's dataclasses as pydantic dumps them (new fields flow through with no code
-here), under keys that carry the schema version and a fingerprint of the stored shape,
-`tenki:v1-<fingerprint>:obs:US:94040`. A release that changes the shape reads the old entries as misses;
+here), under keys that carry the schema version and a fingerprint of the stored shapes,
+`tenki:v1-<fingerprint>:obs:US:94040`. A release that changes a shape reads the old entries as misses;
 a value that does not decode under a current key is a miss too, logged, never a crash.
+
+Each cached kind is a Shelf with its own key words: the current weather (`obs`, its remembered failures
+`neg`, its fetch lock `lock`) and the forecast (`fc`, `fcneg`, `fclock`), each entry kept for its fresh
+plus its stale window; geocoded places (`geo`: the place, or `null` for a code the geocoder does not
+know) are kept for GEOCODE_TTL_SECONDS, an unknown code for NEGATIVE_CACHE_NOT_FOUND_SECONDS; a failed
+geocoding (`geoneg`) is remembered for both kinds of lookup.
 """
 
 from __future__ import annotations
@@ -23,15 +30,16 @@ import time
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import redis
 from pydantic import TypeAdapter, ValidationError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .geocoding import Geocoded
 from .metrics import Metrics
-from .model import Observation
+from .model import Forecast, Observation, Place
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +50,10 @@ RETRY_AFTER_SECONDS = 1.0
 POLL_SECONDS = 0.05
 
 _OBSERVATION = TypeAdapter(Observation)
+_FORECAST = TypeAdapter(Forecast)
+_PLACE = TypeAdapter(Place | None)
 T = TypeVar("T")
+V = TypeVar("V")
 Clock = Callable[[], float]
 
 _UNLOCK = """
@@ -52,8 +63,10 @@ return 0
 
 
 def schema_tag() -> str:
-    """`v1-<8 hex>`: the version, and a fingerprint of the stored shape (the JSON schema of Observation)."""
-    shape = json.dumps(_OBSERVATION.json_schema(), sort_keys=True).encode()
+    """`v1-<8 hex>`: the version, and a fingerprint of the stored shapes (the JSON schemas of Observation,
+    Forecast and Place)."""
+    schemas = [adapter.json_schema() for adapter in (_OBSERVATION, _FORECAST, _PLACE)]
+    shape = json.dumps(schemas, sort_keys=True).encode()
     return f"v{SCHEMA_VERSION}-{hashlib.sha256(shape).hexdigest()[:8]}"
 
 
@@ -101,8 +114,8 @@ def error_kind(exc: BaseException) -> str:
 
 
 @dataclass(frozen=True)
-class SharedEntry:
-    observation: Observation
+class SharedEntry(Generic[V]):
+    value: V
     age: float  # seconds since upstream produced it
 
 
@@ -121,8 +134,8 @@ class LockState(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Poll:
-    entry: SharedEntry | None
+class Poll(Generic[V]):
+    entry: SharedEntry[V] | None
     remembered: Remembered | None
     locked: bool
     reachable: bool
@@ -147,7 +160,12 @@ class _Failed(Exception):
 
 
 class SharedState:
-    """The fleet's cache, remembered failures and fetch locks in Redis; absorbs every Redis failure."""
+    """The fleet's caches, remembered failures and fetch locks in Redis; absorbs every Redis failure.
+
+    `observations` and `forecasts` are the two shelves of lookups (each with its remembered failures and
+    fetch locks); `get`, `put`, `remembered`, `remember`, `try_lock`, `unlock` and `poll` are the current
+    weather's (`observations`); `get_place` and `put_place` the geocoder's answers.
+    """
 
     def __init__(
         self,
@@ -156,42 +174,45 @@ class SharedState:
         *,
         entry_seconds: float,
         lock_seconds: float,
+        forecast_seconds: float | None = None,
+        place_seconds: float = 30 * 86400.0,
+        unknown_place_seconds: float = 3600.0,
         wall_clock: Clock = time.time,
         clock: Clock = time.monotonic,
     ) -> None:
-        """`entry_seconds`: how long Redis keeps an observation (fresh + stale window) before it drops it."""
+        """`entry_seconds` (`forecast_seconds`, default the same): how long Redis keeps an observation (a
+        forecast): its fresh + stale window, then Redis drops it. `place_seconds`: a geocoded place
+        (GEOCODE_TTL_SECONDS); `unknown_place_seconds`: a code the geocoder does not know
+        (NEGATIVE_CACHE_NOT_FOUND_SECONDS; 0: not shared)."""
         self.client = client
         self.metrics = metrics
         self.entry_seconds = entry_seconds
         self.lock_seconds = lock_seconds
+        self.place_seconds = place_seconds
+        self.unknown_place_seconds = unknown_place_seconds
         self._wall = wall_clock
         self._clock = clock
         self._unlock = client.register_script(_UNLOCK)
         self._state_lock = threading.Lock()
         self._degraded = False
         self._retry_at = 0.0
+        self.observations: Shelf[Observation] = Shelf(
+            self, ("obs", "neg", "lock"), "observation", _OBSERVATION, entry_seconds
+        )
+        self.geocoding_failures = Failures(self, "geoneg")
+        self.forecasts: Shelf[Forecast] = Shelf(
+            self,
+            ("fc", "fcneg", "fclock"),
+            "forecast",
+            _FORECAST,
+            entry_seconds if forecast_seconds is None else forecast_seconds,
+        )
 
     # -- keys and values ---------------------------------------------------------------------------
 
     @staticmethod
     def key(kind: str, place: Hashable) -> str:
         return f"{KEY_PREFIX}{kind}:{place_suffix(place)}"
-
-    def _decode_entry(self, key: str, raw: bytes | None) -> SharedEntry | None:
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw)
-            observation = _OBSERVATION.validate_python(data["observation"])
-            age = max(0.0, self._wall() - float(data["fetched_at"]))
-        except (ValueError, TypeError, KeyError, ValidationError) as exc:
-            self.metrics.shared_cache.labels("undecodable").inc()
-            log.warning(
-                "shared cache: a value does not decode; read as a miss",
-                extra={"key": key, "error": type(exc).__name__},
-            )
-            return None
-        return SharedEntry(observation, age)
 
     def _decode_remembered(self, key: str, raw: bytes | None) -> Remembered | None:
         if raw is None:
@@ -205,6 +226,16 @@ class SharedState:
                 extra={"key": key, "error": type(exc).__name__},
             )
             return None
+
+    def _undecodable(self, key: str, exc: Exception) -> None:
+        self.metrics.shared_cache.labels("undecodable").inc()
+        log.warning(
+            "shared cache: a value does not decode; read as a miss",
+            extra={"key": key, "error": type(exc).__name__},
+        )
+
+    def wall(self) -> float:
+        return self._wall()
 
     # -- failure handling --------------------------------------------------------------------------
 
@@ -240,82 +271,202 @@ class SharedState:
                 log.info("redis reachable again: the fleet's cache is shared again")
         return answer
 
-    # -- the cache ---------------------------------------------------------------------------------
+    def _get(self, key: str) -> bytes | None:
+        """The raw value under `key`; raises _Failed when Redis did not answer."""
+        return self._run(lambda: _optional_bytes(self.client.get(key)))
 
-    def get(self, place: Hashable) -> SharedEntry | None:
-        key = self.key("obs", place)
-        try:
-            raw = self._run(lambda: _optional_bytes(self.client.get(key)))
-        except _Failed:
-            self.metrics.shared_cache.labels("error").inc()
-            return None
-        return self._decode_entry(key, raw)
-
-    def put(self, place: Hashable, observation: Observation) -> None:
-        if self.entry_seconds <= 0:
-            return
-        value = json.dumps(
-            {"fetched_at": self._wall(), "observation": _OBSERVATION.dump_python(observation, mode="json")},
-            separators=(",", ":"),
-        )
-        key = self.key("obs", place)
-        try:
-            self._run(lambda: self.client.set(key, value, px=max(1, int(self.entry_seconds * 1000))))
-        except _Failed:
-            pass
-
-    # -- remembered failures -----------------------------------------------------------------------
-
-    def remembered(self, place: Hashable) -> Remembered | None:
-        key = self.key("neg", place)
-        try:
-            raw = self._run(lambda: _optional_bytes(self.client.get(key)))
-        except _Failed:
-            return None
-        return self._decode_remembered(key, raw)
-
-    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
+    def _set(self, key: str, value: str, seconds: float) -> None:
+        """Store `value` for `seconds` (nothing when 0); a failure is absorbed (counted and logged)."""
         if seconds <= 0:
             return
-        value = json.dumps({"kind": failure.kind, "message": failure.message})
-        key = self.key("neg", place)
         try:
             self._run(lambda: self.client.set(key, value, px=max(1, int(seconds * 1000))))
         except _Failed:
             pass
+
+    # -- the current weather's shelf ---------------------------------------------------------------
+
+    def get(self, place: Hashable) -> SharedEntry[Observation] | None:
+        return self.observations.get(place)
+
+    def put(self, place: Hashable, observation: Observation) -> None:
+        self.observations.put(place, observation)
+
+    def remembered(self, place: Hashable) -> Remembered | None:
+        return self.observations.remembered(place)
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
+        self.observations.remember(place, failure, seconds)
+
+    def try_lock(self, place: Hashable) -> tuple[LockState, str]:
+        return self.observations.try_lock(place)
+
+    def unlock(self, place: Hashable, token: str) -> None:
+        self.observations.unlock(place, token)
+
+    def poll(self, place: Hashable) -> Poll[Observation]:
+        return self.observations.poll(place)
+
+    # -- geocoded places ---------------------------------------------------------------------------
+
+    def get_place(self, place: Hashable) -> Geocoded | None:
+        """The geocoder's answer another replica stored (`Geocoded(None)`: a code it does not know), or
+        None: not stored, undecodable, or Redis failed (a miss either way; the caller geocodes)."""
+        key = self.key("geo", place)
+        try:
+            raw = self._get(key)
+        except _Failed:
+            return None
+        if raw is None:
+            return None
+        try:
+            return Geocoded(_PLACE.validate_python(json.loads(raw)["place"]))
+        except (ValueError, TypeError, KeyError, ValidationError) as exc:
+            self._undecodable(key, exc)
+            return None
+
+    def put_place(self, place: Hashable, geocoded: Geocoded) -> None:
+        """Share the geocoder's answer: a place for `place_seconds`, an unknown code for
+        `unknown_place_seconds`."""
+        seconds = self.place_seconds if geocoded.place is not None else self.unknown_place_seconds
+        value = json.dumps({"place": _PLACE.dump_python(geocoded.place, mode="json")}, separators=(",", ":"))
+        self._set(self.key("geo", place), value, seconds)
+
+
+class FailureStore(Protocol):
+    """Where remembered failures are kept for the fleet: a Shelf's own, or geocoding's (Failures)."""
+
+    def remembered(self, place: Hashable) -> Remembered | None: ...
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None: ...
+
+
+class Failures:
+    """Remembered failures under one key word: a Shelf's (`neg`, `fcneg`), or a failed geocoding's
+    (`geoneg`), which both kinds of lookup read, so a page's second lookup does not ask again."""
+
+    def __init__(self, state: SharedState, word: str) -> None:
+        self.state = state
+        self.word = word
+
+    def remembered(self, place: Hashable) -> Remembered | None:
+        key = self.state.key(self.word, place)
+        try:
+            raw = self.state._get(key)
+        except _Failed:
+            return None
+        return self.state._decode_remembered(key, raw)
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
+        value = json.dumps({"kind": failure.kind, "message": failure.message})
+        self.state._set(self.state.key(self.word, place), value, seconds)
+
+
+class Shelf(Generic[V]):
+    """One kind of lookup in Redis: its entries (with their age), remembered failures and fetch locks."""
+
+    def __init__(
+        self,
+        state: SharedState,
+        words: tuple[str, str, str],
+        field: str,
+        adapter: TypeAdapter[V],
+        entry_seconds: float,
+    ) -> None:
+        """`words`: the key words of the entries, remembered failures and locks (`obs`, `neg`, `lock`);
+        `field`: the value's name in the stored JSON; `entry_seconds`: how long Redis keeps an entry."""
+        self.state = state
+        self.entry_word, self.negative_word, self.lock_word = words
+        self.failures = Failures(state, self.negative_word)
+        self.field = field
+        self.adapter = adapter
+        self.entry_seconds = entry_seconds
+
+    @property
+    def lock_seconds(self) -> float:
+        return self.state.lock_seconds
+
+    @property
+    def degraded(self) -> bool:
+        return self.state.degraded
+
+    def _decode_entry(self, key: str, raw: bytes | None) -> SharedEntry[V] | None:
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            value = self.adapter.validate_python(data[self.field])
+            age = max(0.0, self.state.wall() - float(data["fetched_at"]))
+        except (ValueError, TypeError, KeyError, ValidationError) as exc:
+            self.state._undecodable(key, exc)
+            return None
+        return SharedEntry(value, age)
+
+    # -- the cache ---------------------------------------------------------------------------------
+
+    def get(self, place: Hashable) -> SharedEntry[V] | None:
+        key = self.state.key(self.entry_word, place)
+        try:
+            raw = self.state._get(key)
+        except _Failed:
+            self.state.metrics.shared_cache.labels("error").inc()
+            return None
+        return self._decode_entry(key, raw)
+
+    def put(self, place: Hashable, value: V) -> None:
+        if self.entry_seconds <= 0:
+            return
+        text = json.dumps(
+            {"fetched_at": self.state.wall(), self.field: self.adapter.dump_python(value, mode="json")},
+            separators=(",", ":"),
+        )
+        self.state._set(self.state.key(self.entry_word, place), text, self.entry_seconds)
+
+    # -- remembered failures -----------------------------------------------------------------------
+
+    def remembered(self, place: Hashable) -> Remembered | None:
+        return self.failures.remembered(place)
+
+    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
+        self.failures.remember(place, failure, seconds)
 
     # -- single flight across replicas -------------------------------------------------------------
 
     def try_lock(self, place: Hashable) -> tuple[LockState, str]:
         """Take the place's fetch lock (SET NX PX lock_seconds); the state and the token to release it."""
         token = uuid.uuid4().hex
-        key = self.key("lock", place)
+        key = self.state.key(self.lock_word, place)
+        client = self.state.client
         try:
-            taken = self._run(lambda: self.client.set(key, token, nx=True, px=int(self.lock_seconds * 1000)))
+            taken = self.state._run(
+                lambda: client.set(key, token, nx=True, px=int(self.lock_seconds * 1000))
+            )
         except _Failed:
             return LockState.UNAVAILABLE, ""
         return (LockState.ACQUIRED if taken else LockState.BUSY), token
 
     def unlock(self, place: Hashable, token: str) -> None:
         """Release the lock if it is still ours (compare-and-delete); an expired lock is left alone."""
-        key = self.key("lock", place)
+        key = self.state.key(self.lock_word, place)
         try:
-            self._run(lambda: self._unlock(keys=[key], args=[token]))
+            self.state._run(lambda: self.state._unlock(keys=[key], args=[token]))
         except _Failed:
             pass
 
-    def poll(self, place: Hashable) -> Poll:
+    def poll(self, place: Hashable) -> Poll[V]:
         """One round trip: the entry, a remembered failure, and whether a replica still holds the lock."""
-        keys = [self.key("obs", place), self.key("neg", place), self.key("lock", place)]
+        words = (self.entry_word, self.negative_word, self.lock_word)
+        keys = [self.state.key(word, place) for word in words]
+        client = self.state.client
         try:
-            raw_entry, raw_failure, lock = self._run(
-                lambda: [_optional_bytes(item) for item in _answer_list(self.client.mget(keys))]
+            raw_entry, raw_failure, lock = self.state._run(
+                lambda: [_optional_bytes(item) for item in _answer_list(client.mget(keys))]
             )
         except _Failed:
             return Poll(None, None, False, False)
         return Poll(
             self._decode_entry(keys[0], raw_entry),
-            self._decode_remembered(keys[1], raw_failure),
+            self.state._decode_remembered(keys[1], raw_failure),
             lock is not None,
             True,
         )
