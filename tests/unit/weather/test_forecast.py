@@ -4,6 +4,7 @@ the lookup's cache (one upstream call per place per TTL, whatever the units; geo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -197,17 +198,21 @@ class CountingProvider:
         return self.demo.forecast_at(place)
 
 
+def lookup_of(provider: CountingProvider, cache_clock, **options: Any) -> WeatherLookup:
+    """A lookup over `provider` with tenki's default TTLs (weather 600 s, forecast 1800 s, stale 3600 s),
+    its caches on `cache_clock` (the lookup's own clock only where `options` say so)."""
+    return WeatherLookup(
+        provider,
+        ObservationCache(600, 100, 3600, clock=cache_clock),
+        forecast_cache=ObservationCache(1800, 100, 3600, clock=cache_clock),
+        **{"metrics": Metrics(), **options},
+    )
+
+
 @pytest.fixture
 def counted(clock) -> tuple[WeatherLookup, CountingProvider]:
     provider = CountingProvider()
-    lookup = WeatherLookup(
-        provider,
-        ObservationCache(600, 100, 3600, clock=clock),
-        local_budget(4),
-        Metrics(),
-        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
-    )
-    return lookup, provider
+    return lookup_of(provider, clock, budget=local_budget(4)), provider
 
 
 def test_one_upstream_forecast_per_place_per_ttl_across_units_and_spellings(counted, clock) -> None:
@@ -275,13 +280,7 @@ class TimedProvider(CountingProvider):
 
 def test_the_forecasts_upstream_calls_are_cut_to_the_callers_deadline(clock) -> None:
     provider = TimedProvider()
-    lookup = WeatherLookup(
-        provider,
-        ObservationCache(600, 100, 3600, clock=clock),
-        metrics=Metrics(),
-        margin_seconds=0.5,
-        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
-    )
+    lookup = lookup_of(provider, clock, margin_seconds=0.5)
     lookup.forecast("94040", "us", budget_seconds=1.5)
     assert [step for step, _ in provider.timeouts] == ["geocode", "forecast"]
     # Both requests get what is left of 1.5 s less the 0.5 s margin, never the provider's own 3 s.
@@ -290,15 +289,7 @@ def test_the_forecasts_upstream_calls_are_cut_to_the_callers_deadline(clock) -> 
 
 def test_no_time_left_sends_no_forecast_request_and_is_not_remembered(clock) -> None:
     provider = CountingProvider()
-    lookup = WeatherLookup(
-        provider,
-        ObservationCache(600, 100, 3600, clock=clock),
-        local_budget(4),
-        Metrics(),
-        negative_error_seconds=5,
-        margin_seconds=0.5,
-        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
-    )
+    lookup = lookup_of(provider, clock, budget=local_budget(4), negative_error_seconds=5, margin_seconds=0.5)
     with pytest.raises(Unavailable):
         lookup.forecast("94040", "us", budget_seconds=0.2)
     assert (provider.geocodes, provider.forecasts) == (0, 0)
@@ -310,14 +301,7 @@ def test_no_time_left_sends_no_forecast_request_and_is_not_remembered(clock) -> 
 
 def test_a_forecast_failure_is_remembered_for_the_forecast_only(clock) -> None:
     provider = CountingProvider()
-    lookup = WeatherLookup(
-        provider,
-        ObservationCache(600, 100, 3600, clock=clock),
-        metrics=Metrics(),
-        negative_error_seconds=5,
-        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
-        clock=clock,
-    )
+    lookup = lookup_of(provider, clock, negative_error_seconds=5, clock=clock)
     provider.error = Unavailable("OpenWeatherMap is unavailable; try again shortly")
     with pytest.raises(Unavailable):
         lookup.forecast("94040", "us")
@@ -349,14 +333,7 @@ def test_a_geocoding_failure_is_remembered_for_both_lookups_of_a_page(clock, err
     """A page asks for the weather and the forecast of one place: when geocoding fails, the second lookup
     does not ask the geocoder again (one upstream request per page view, issue 12)."""
     provider = FailingGeocoder()
-    lookup = WeatherLookup(
-        provider,
-        ObservationCache(600, 100, 3600, clock=clock),
-        metrics=Metrics(),
-        negative_error_seconds=5,
-        forecast_cache=ObservationCache(1800, 100, 3600, clock=clock),
-        clock=clock,
-    )
+    lookup = lookup_of(provider, clock, negative_error_seconds=5, clock=clock)
     provider.error = error
     with pytest.raises(type(error)):
         lookup.current_weather("94040", "us")
