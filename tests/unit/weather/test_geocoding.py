@@ -37,24 +37,26 @@ class Store:
             self.places[place] = geocoded
 
 
-def places_with(geocoder: Geocoder, store: Store | None) -> Places:
+def places_with(geocoder: Geocoder, store: Store | None, counted: list[str] | None = None) -> Places:
     def upstream(call: Callable[[], object]) -> object:
         return call()
 
-    return Places(geocoder, ObservationCache(3600, 100, 7200), upstream, store)
+    count = (lambda result: None) if counted is None else counted.append
+    return Places(geocoder, ObservationCache(3600, 100, 7200), upstream, store, count)
 
 
 @pytest.mark.parametrize("code", ["94040", "00000"])
 def test_an_answer_another_process_stored_costs_no_geocoding_call(code: str) -> None:
     store, first, second = Store(), Geocoder(), Geocoder()
-    outcomes = []
+    outcomes, counted = [], []
     for geocoder in (first, second):
         try:
-            outcomes.append(places_with(geocoder, store).resolve(validate(code, "us")))
+            outcomes.append(places_with(geocoder, store, counted).resolve(validate(code, "us")))
         except NotFound:
             outcomes.append(None)
     assert outcomes[0] == outcomes[1]
     assert (first.asked, second.asked) == ([(code, "US")], [])
+    assert counted == ["miss", "hit"]  # tenki_weather_shared_places_lookups
     # The country the geocoder left empty is the one asked for, in the shared answer too.
     assert store.places[(code, "US")] == Geocoded(outcomes[0])
     if outcomes[0] is not None:

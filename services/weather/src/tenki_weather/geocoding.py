@@ -57,11 +57,14 @@ class Places:
         cache: ObservationCache[Geocoded],
         upstream: Callable[..., object],
         shared: PlaceStore | None = None,
+        count_shared: Callable[[str], None] = lambda result: None,
     ) -> None:
+        """`count_shared(result)`: each read of `shared`, "hit" or "miss" (the metrics' counter)."""
         self._geocoder = geocoder
         self.cache = cache
         self._upstream = upstream
         self.shared = shared
+        self._count_shared = count_shared
 
     def resolve(self, query: Query) -> Place:
         """The place of a validated query; NotFound for a code the geocoder does not know."""
@@ -74,6 +77,7 @@ class Places:
         key = query.place_key
         if self.shared is not None:
             known = self.shared.get_place(key)
+            self._count_shared("miss" if known is None else "hit")
             if known is not None:
                 return known
         geocoded = self._ask(*key)

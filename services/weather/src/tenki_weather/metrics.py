@@ -90,6 +90,13 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.shared_places = Counter(
+            "tenki_weather_shared_places_lookups",
+            "Geocoded places looked up in the shared (Redis) store when this process had none, by result: "
+            "hit (the fleet knew the code, or knew it unknown), miss (geocoded here, then stored)",
+            ["result"],
+            registry=self.registry,
+        )
         self.lock_waits = Counter(
             "tenki_weather_shared_lock_waits",
             "Waits for another replica's upstream fetch (single flight across replicas), by outcome: "
@@ -127,6 +134,8 @@ class Metrics:
             self.near_cache.labels(label)
         for label in ("hit", "miss", "stale", "undecodable", "error"):
             self.shared_cache.labels(label)
+        for label in ("hit", "miss"):
+            self.shared_places.labels(label)
         for outcome in ("answer", "negative", "takeover", "deadline"):
             self.lock_waits.labels(outcome)
         for kind in ("connection", "timeout", "auth", "response", "other"):

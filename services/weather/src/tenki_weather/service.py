@@ -193,6 +193,7 @@ class WeatherLookup:
             places_cache or ObservationCache(ttl_seconds=month, max_entries=100_000, stale_seconds=2 * month),
             self._upstream,
             shared,
+            lambda result: self.metrics.shared_places.labels(result).inc(),
         )
         self._weather_kind: _Kind[Observation] = _Kind(
             "weather", cache, _weather_at, None if shared is None else shared.observations, ()
