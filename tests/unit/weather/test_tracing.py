@@ -69,3 +69,28 @@ def test_without_an_endpoint_nothing_is_started() -> None:
     assert not isinstance(trace.get_tracer_provider(), tracing.TracerProvider)
     new_threads = {t.name for t in threading.enumerate()} - threads_before
     assert not new_threads
+
+
+def test_the_redis_password_and_url_are_taken_out_of_spans_too() -> None:
+    """The redis instrumentation traces commands: whatever it records, the exporter tracing.start builds
+    redacts every secret the settings hold (settings.secrets, as the logs do), not only the OWM key."""
+    password, url_password = "pw-" + "a1b2c3d4e5f6", "in-url-" + "f6e5d4c3"
+    url = f"redis://:{url_password}@127.0.0.1:6379/0"
+    settings = WeatherSettings.from_env({
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OWM_API_KEY": KEY,
+        "REDIS_URL": url, "REDIS_PASSWORD": password,
+    })
+    collected = Collect()
+    started = tracing.start(settings, exporter=collected)
+    assert started is not None
+    try:
+        with started.provider.get_tracer("test").start_as_current_span("AUTH") as span:
+            span.set_attribute("db.statement", f"AUTH {password}")
+            span.set_attribute("db.url", url)
+            span.set_attribute("other", f"pw={url_password} key={KEY}")
+    finally:
+        started.shutdown()
+    (clean,) = [s for s in collected.spans if s.name == "AUTH"]
+    text = repr(dict(clean.attributes or {}))
+    assert password not in text and url_password not in text and KEY not in text and url not in text
+    assert "[REDACTED]" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -300,6 +301,18 @@ class WeatherSettings(BaseSettings):
     @classmethod
     def _lower_case_name(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret that logs and spans must never show: the OWM key, the Redis password, the Redis
+        URL (it may hold a password) and the password inside it."""
+        url = self.redis_url
+        return [
+            self.owm_api_key.get_secret_value(),
+            self.redis_password.get_secret_value(),
+            url,
+            (urlsplit(url).password or "") if url else "",
+        ]
 
     @property
     def tracing_endpoint(self) -> str:

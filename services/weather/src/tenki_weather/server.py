@@ -7,7 +7,6 @@ import signal
 import threading
 import time
 from concurrent import futures
-from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
 import grpc
@@ -118,18 +117,6 @@ class WeatherServer:
             self._metrics_http.server_close()
 
 
-def secrets_of(settings: WeatherSettings) -> list[str]:
-    """Every secret the logs must never show: the OWM key, the Redis password, the Redis URL."""
-    url = settings.redis_url
-    parts = urlsplit(url) if url else None
-    return [
-        settings.owm_api_key.get_secret_value(),
-        settings.redis_password.get_secret_value(),
-        url,
-        (parts.password or "") if parts else "",
-    ]
-
-
 def log_shared_state(lookup: WeatherLookup) -> None:
     """One line at start-up: shared state off, or Redis's verdict (a failing Redis never stops tenki)."""
     if lookup.shared is None:
@@ -149,7 +136,7 @@ def log_shared_state(lookup: WeatherLookup) -> None:
 def serve(settings: WeatherSettings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully; the exit status (0)."""
     configure_logging(
-        settings.log_level, secrets=secrets_of(settings), tracing=bool(settings.tracing_endpoint)
+        settings.log_level, secrets=settings.secrets, tracing=bool(settings.tracing_endpoint)
     )
     tracer = tracing.start(settings)
     server = WeatherServer(settings, tracer)

@@ -157,8 +157,8 @@ def start(settings: WeatherSettings, exporter: SpanExporter | None = None) -> Tr
     # The endpoint as resolved from settings: a test's mapping is honoured exactly; OpenTelemetry's other
     # OTEL_EXPORTER_OTLP_* variables (headers, timeout, compression) are read by the exporter itself.
     inner = exporter or OTLPSpanExporter(endpoint=endpoint)
-    secrets = [settings.owm_api_key.get_secret_value()]
-    provider.add_span_processor(BatchSpanProcessor(RedactingExporter(inner, secrets)))
+    # The OWM key (requests records URLs), and Redis's password and URL (the redis instrumentation).
+    provider.add_span_processor(BatchSpanProcessor(RedactingExporter(inner, settings.secrets)))
     trace.set_tracer_provider(provider)
     RequestsInstrumentor().instrument(tracer_provider=provider)
     _instrument_redis(provider)
