@@ -10,6 +10,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tenki.weather.v1 import weather_pb2, weather_pb2_grpc
+from support.owm_fixtures import STANDIN_API_KEY
+from tenki_stack.owm_standin import OwmStandIn
 from weather_servers import Client, StartServer
 
 from tenki_weather import tracing
@@ -61,6 +63,18 @@ def test_an_upstream_fault_fails_a_cold_lookup_with_its_domain_error(start_serve
     client = start_server(WEATHER_PROVIDER="demo", FAULT_TARGET="upstream", FAULT_ERROR_RATE="1",
                           FAULT_ERROR_CODE="RESOURCE_EXHAUSTED")
     assert client.code_of("94040") == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_an_upstream_fault_reaches_every_upstream_request_geocoding_first(
+    start_server: StartServer, owm_standin: OwmStandIn
+) -> None:
+    """FAULT_TARGET=upstream wraps the provider before any part of the lookup takes it: the geocoding
+    request (a lookup's first) draws its fault too, so with every request failing nothing reaches OWM."""
+    client = start_server(WEATHER_PROVIDER="owm", OWM_API_KEY=STANDIN_API_KEY,
+                          OWM_BASE_URL=owm_standin.base_url, FAULT_TARGET="upstream", FAULT_ERROR_RATE="1")
+    assert client.code_of("94040") == grpc.StatusCode.UNAVAILABLE
+    assert client.code_of("10001", rpc="forecast") == grpc.StatusCode.UNAVAILABLE
+    assert owm_standin.request_count == 0
 
 
 def test_a_traced_server_records_the_request_id_and_cache_result_on_its_span() -> None:

@@ -67,11 +67,17 @@ class WeatherServer:
         interceptors: list[grpc.ServerInterceptor] = [interceptor]
         if tracer is not None:
             interceptors.insert(0, tracer.interceptor)
-        lookup = WeatherLookup.from_settings(settings, self.metrics)
-        if self.faults.target == "rpc" and (self.faults.delaying or self.faults.error_rate):
+        injecting = self.faults.delaying or bool(self.faults.error_rate)
+        if self.faults.target == "rpc" and injecting:
             interceptors.append(faults.FaultInterceptor(self.faults, interceptor.call_log))
-        elif self.faults.target == "upstream" and (self.faults.delaying or self.faults.error_rate):
-            lookup.provider = faults.FaultyProvider(lookup.provider, self.faults)
+        upstream_faults = self.faults.target == "upstream" and injecting
+        lookup = WeatherLookup.from_settings(
+            settings,
+            self.metrics,
+            # Every upstream request of a lookup (geocoding, the weather, the forecast) draws its fault.
+            (lambda provider: faults.FaultyProvider(provider, self.faults)) if upstream_faults
+            else (lambda provider: provider),
+        )
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="rpc"),
             interceptors=interceptors,

@@ -210,9 +210,16 @@ class WeatherLookup:
         self.margin_seconds = margin_seconds
 
     @classmethod
-    def from_settings(cls, settings: WeatherSettings, metrics: Metrics | None = None) -> WeatherLookup:
+    def from_settings(
+        cls,
+        settings: WeatherSettings,
+        metrics: Metrics | None = None,
+        wrap_provider: Callable[[Provider], Provider] = lambda provider: provider,
+    ) -> WeatherLookup:
+        """The lookup the settings describe; `wrap_provider` decorates the provider before every part that
+        calls it (the weather, the forecast and the geocoding) takes it: the drills' upstream faults."""
         metrics = metrics or Metrics()
-        provider = build_provider(settings)
+        provider = wrap_provider(build_provider(settings))
         shared: SharedState | None = None
         if settings.shared:
             client = connect(
