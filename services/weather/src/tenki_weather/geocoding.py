@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from .cache import ObservationCache
-from .errors import NotFound
+from .errors import NotFound, WeatherError
 from .model import Place, Query
 
 T = TypeVar("T")
@@ -50,6 +50,17 @@ class PlaceStore(Protocol):
         ...  # pragma: no cover (a Protocol has no body)
 
 
+class FailureMemory(Protocol):
+    """Failed geocodings, remembered for a few seconds (WeatherLookup's negative cache, with Redis)."""
+
+    def raise_remembered(self, place: tuple[str, str]) -> None:
+        """Raise the failure remembered for the place, if any."""
+        ...  # pragma: no cover (a Protocol has no body)
+
+    def remember(self, place: tuple[str, str], error: WeatherError) -> None:
+        ...  # pragma: no cover (a Protocol has no body)
+
+
 class Places:
     def __init__(
         self,
@@ -58,13 +69,16 @@ class Places:
         upstream: Callable[..., object],
         shared: PlaceStore | None = None,
         count_shared: Callable[[str], None] = lambda result: None,
+        failures: FailureMemory | None = None,
     ) -> None:
-        """`count_shared(result)`: each read of `shared`, "hit" or "miss" (the metrics' counter)."""
+        """`count_shared(result)`: each read of `shared`, "hit" or "miss" (the metrics' counter);
+        `failures`: where a failed geocoding is remembered (WeatherLookup's negative cache)."""
         self._geocoder = geocoder
         self.cache = cache
         self._upstream = upstream
         self.shared = shared
         self._count_shared = count_shared
+        self._failures = failures
 
     def resolve(self, query: Query) -> Place:
         """The place of a validated query; NotFound for a code the geocoder does not know."""
@@ -80,7 +94,18 @@ class Places:
             self._count_shared("miss" if known is None else "hit")
             if known is not None:
                 return known
-        geocoded = self._ask(*key)
+        # Only now, about to ask the geocoder (nobody in this process or the fleet knows the place): a
+        # failure another lookup met just now (a page asks for the weather and the forecast at once,
+        # perhaps of two replicas) is raised again, so the question is not asked twice.
+        if self._failures is None:
+            geocoded = self._ask(*key)
+        else:
+            self._failures.raise_remembered(key)
+            try:
+                geocoded = self._ask(*key)
+            except WeatherError as exc:
+                self._failures.remember(key, exc)
+                raise
         if self.shared is not None:
             self.shared.put_place(key, geocoded)
         return geocoded

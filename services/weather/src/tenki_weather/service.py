@@ -148,6 +148,25 @@ def _forecast_at(provider: Provider, place: Place) -> Forecast:
     return provider.forecast_at(place)
 
 
+class _GeocodingFailures:
+    """A failed geocoding is the place's, whichever lookup met it: remembered under the geocoder's own
+    key (in process, and in Redis as `geoneg`), which both kinds of lookup read before geocoding."""
+
+    def __init__(self, lookup: WeatherLookup) -> None:
+        self._lookup = lookup
+
+    def _store(self) -> FailureStore | None:
+        shared = self._lookup.shared
+        return shared.geocoding_failures if shared is not None else None
+
+    def raise_remembered(self, place: tuple[str, str]) -> None:
+        self._lookup._raise_remembered_at(GEOCODING_NEGATIVE_PREFIX + (place,), self._store(), place)
+
+    def remember(self, place: tuple[str, str], error: WeatherError) -> None:
+        if not isinstance(error, (BudgetSpent, NoTime)):  # tenki's own refusals are not the place's
+            self._lookup._remember_at(GEOCODING_NEGATIVE_PREFIX + (place,), self._store(), place, error)
+
+
 class WeatherLookup:
     """Answers "what is the weather at this postal code?" in the units asked for; the domain's one entry."""
 
@@ -194,6 +213,7 @@ class WeatherLookup:
             self._upstream,
             shared,
             lambda result: self.metrics.shared_places.labels(result).inc(),
+            _GeocodingFailures(self),
         )
         self._weather_kind: _Kind[Observation] = _Kind(
             "weather", cache, _weather_at, None if shared is None else shared.observations, ()
@@ -512,28 +532,12 @@ class WeatherLookup:
         # to that deadline (budget.py). A failure of either call is remembered for the place; tenki's own
         # refusals (no time, budget spent) are not.
         try:
-            where = self._geocoded(query)
+            where = self.places.resolve(query)
             return self._upstream(lambda: kind.at(self.provider, where))
         except (BudgetSpent, NoTime):
             raise  # tenki's own budget or the caller's deadline, not the place's: never remembered
         except WeatherError as exc:
             self._remember(kind, query.place_key, exc)
-            raise
-
-    def _geocoded(self, query: Query) -> Place:
-        """The query's place. A geocoding failure is the place's, whichever lookup met it (a page asks for
-        the weather and the forecast at once, perhaps of two replicas): it is remembered under the
-        geocoder's key too (in process and in Redis), which both lookups read before geocoding, so the
-        second one does not ask upstream the same question again."""
-        place = query.place_key
-        store = self.shared.geocoding_failures if self.shared is not None else None
-        self._raise_remembered_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place)
-        try:
-            return self.places.resolve(query)
-        except (BudgetSpent, NoTime):
-            raise
-        except WeatherError as exc:
-            self._remember_at(GEOCODING_NEGATIVE_PREFIX + (place,), store, place, exc)
             raise
 
     def _upstream(self, call: Callable[[], T]) -> T:
