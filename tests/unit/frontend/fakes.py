@@ -184,6 +184,12 @@ def sample_forecast() -> weather_pb2.GetForecastResponse:
 class FakePending:
     def __init__(self, reply: Any, error: grpc.RpcError | None) -> None:
         self._reply, self._error = reply, error
+        self.cancelled = False
+
+    def cancel(self) -> bool:
+        """As a call still in flight: cancelled."""
+        self.cancelled = True
+        return True
 
     def result(self, timeout: float | None = None) -> Any:
         if self._error is not None:
@@ -198,10 +204,12 @@ class FakeForecastCall:
     reply: weather_pb2.GetForecastResponse = field(default_factory=sample_forecast)
     error: grpc.RpcError | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[FakePending] = field(default_factory=list)
 
     def future(self, request: Any, timeout: float | None = None, metadata: Any = None) -> FakePending:
         self.calls.append({"request": request, "timeout": timeout, "metadata": dict(metadata or ())})
-        return FakePending(self.reply, self.error)
+        self.pending.append(FakePending(self.reply, self.error))
+        return self.pending[-1]
 
 
 @dataclass

@@ -41,6 +41,16 @@ def test_a_failed_forecast_leaves_the_current_weather_on_the_page(
     assert 'id="hours"' not in page
 
 
+def test_a_failed_weather_call_cancels_the_pages_forecast(
+    client, weather_stub: FakeWeatherStub, forecast_call: FakeForecastCall
+) -> None:
+    weather_stub.error = FakeRpcError(grpc.StatusCode.UNAVAILABLE, "weather service unavailable")
+    response = client.get("/weather?zip=94040&country=us")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    (pending,) = forecast_call.pending
+    assert pending.cancelled  # not left running on the weather service for a page already answered
+
+
 def test_the_forecast_api_returns_slots_and_days(client) -> None:
     response = client.get("/api/v1/forecast?zip=94040&country=us&units=metric")
     assert response.status_code == 200

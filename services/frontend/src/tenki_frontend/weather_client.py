@@ -108,6 +108,10 @@ class PendingReply(Protocol[_ReplyT]):
 
     def result(self, timeout: float | None = None) -> _ReplyT: ...
 
+    def cancel(self) -> bool:
+        """Cancel the call if it is still in flight; True when it was."""
+        ...
+
 
 class FutureCall(Protocol[_RequestT, _ReplyT]):
     """A unary RPC started without waiting: a stub method's `.future` (or a fake's)."""
@@ -200,12 +204,19 @@ class WeatherClient:
         the page to say the forecast is unavailable.
         """
         stubs = self.stubs()
-        metadata = (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
         start = time.perf_counter()
         pending = None
         if stubs.get_forecast is not None:
-            pending = stubs.get_forecast.future(forecast, timeout=self.deadline, metadata=metadata)
-        weather = self._call(GET_CURRENT_WEATHER, stubs.get_current_weather, request, request_id)
+            pending = stubs.get_forecast.future(
+                forecast, timeout=self.deadline, metadata=_metadata(request_id)
+            )
+        try:
+            weather = self._call(GET_CURRENT_WEATHER, stubs.get_current_weather, request, request_id)
+        except grpc.RpcError:
+            # The page is an error page now: its forecast is not waited for, nor left running.
+            if pending is not None and pending.cancel():
+                metrics.observe_grpc(GET_FORECAST, "CANCELLED", time.perf_counter() - start)
+            raise
         if pending is None:
             return weather, grpc.RpcError("no forecast RPC")
         code = "OK"
@@ -252,13 +263,17 @@ class WeatherClient:
         code = "OK"
         deadline = self.deadline if timeout is None else min(timeout, self.deadline)
         try:
-            metadata = (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
-            return rpc(request, timeout=deadline, metadata=metadata)
+            return rpc(request, timeout=deadline, metadata=_metadata(request_id))
         except grpc.RpcError as exc:
             code = _code_name(exc)
             raise
         finally:
             metrics.observe_grpc(method, code, time.perf_counter() - start)
+
+
+def _metadata(request_id: str) -> tuple[tuple[str, str], ...]:
+    """Every call's metadata: the request id (one id through both services' logs) and who calls."""
+    return (("x-request-id", request_id), ("x-client-id", CLIENT_ID))
 
 
 def _code_name(error: grpc.RpcError) -> str:
