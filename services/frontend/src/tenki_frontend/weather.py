@@ -61,6 +61,15 @@ def _query(parsed: Parsed) -> Query:
     return parsed.query
 
 
+def _limited(ask: Callable[[bool], limiting.Reply]) -> limiting.Reply:
+    """`ask(cache_only)` under the client's limit on lookups that miss the cache (limiting.py); the
+    service's error status raised as the FrontendError the page and the API show."""
+    try:
+        return limiting.upstream_limited(ask)
+    except grpc.RpcError as exc:
+        raise errors.from_rpc_error(exc) from None
+
+
 def fetch_weather_and_forecast(
     parsed: Parsed,
 ) -> tuple[weather_pb2.GetCurrentWeatherResponse, weather_pb2.GetForecastResponse | None]:
@@ -78,11 +87,7 @@ def fetch_weather_and_forecast(
         )
         return weather
 
-    try:
-        # The client's limit on lookups that miss the cache (limiting.py) wraps the pair, as one lookup.
-        weather = limiting.upstream_limited(ask)
-    except grpc.RpcError as exc:
-        raise errors.from_rpc_error(exc) from None
+    weather = _limited(ask)  # the pair counts as one lookup
     if forecast is None or isinstance(forecast, grpc.RpcError):
         log.warning("forecast unavailable", extra={"error": str(forecast)[:200]})
         return weather, None
@@ -97,24 +102,15 @@ def fetch_forecast(parsed: Parsed) -> weather_pb2.GetForecastResponse:
         question.cache_only = cache_only
         return get_client().get_forecast(question, request_id.current())
 
-    try:
-        return limiting.upstream_limited(ask)
-    except grpc.RpcError as exc:
-        raise errors.from_rpc_error(exc) from None
+    return _limited(ask)
 
 
 def fetch_weather(parsed: Parsed) -> weather_pb2.GetCurrentWeatherResponse:
     """The weather for a parsed question; FrontendError for bad input or the service's error status."""
-    if parsed.query is None:
-        raise errors.invalid_input(parsed.errors)
-    question = parsed.query.to_request()
+    question = _query(parsed).to_request()
 
     def ask(cache_only: bool) -> weather_pb2.GetCurrentWeatherResponse:
         question.cache_only = cache_only
         return get_client().get_current_weather(question, request_id.current())
 
-    try:
-        # The client's limit on lookups that miss the cache (limiting.py) wraps the call.
-        return limiting.upstream_limited(ask)
-    except grpc.RpcError as exc:
-        raise errors.from_rpc_error(exc) from None
+    return _limited(ask)
