@@ -56,9 +56,9 @@ def test_an_observation_round_trips_with_its_age(redis_server: RedisServer) -> N
         connect(redis_server.url), Metrics(), entry_seconds=60, lock_seconds=3, wall_clock=wall
     )
     observation = make_observation()
-    state.put(("94040", "US"), observation)
+    state.observations.put(("94040", "US"), observation)
     wall.now += 42
-    entry = state.get(("94040", "US"))
+    entry = state.observations.get(("94040", "US"))
     assert entry is not None and entry.value == observation and entry.age == 42
     assert 59_000 < state.client.pttl(f"{KEY_PREFIX}obs:US:94040") <= 60_000
 
@@ -71,10 +71,10 @@ def test_a_forecast_round_trips_on_its_own_shelf_with_its_own_expiry(redis_serve
     state.forecasts.put(("94040", "US"), forecast)
     entry = state.forecasts.get(("94040", "US"))
     assert entry is not None and entry.value == forecast
-    assert state.get(("94040", "US")) is None  # the current weather's shelf is another
+    assert state.observations.get(("94040", "US")) is None  # the current weather's shelf is another
     assert 89_000 < state.client.pttl(f"{KEY_PREFIX}fc:US:94040") <= 90_000
     assert state.forecasts.try_lock(("94040", "US"))[0] is LockState.ACQUIRED
-    assert state.try_lock(("94040", "US"))[0] is LockState.ACQUIRED  # locks apart too
+    assert state.observations.try_lock(("94040", "US"))[0] is LockState.ACQUIRED  # locks apart too
 
 
 def test_places_and_unknown_codes_round_trip_each_with_its_expiry(redis_server: RedisServer) -> None:
@@ -107,53 +107,54 @@ def test_the_lock_is_taken_once_and_released_only_by_its_holder(redis_server: Re
     clock = Clock()
     first, _ = state_for(redis_server.url, clock)
     second, _ = state_for(redis_server.url, clock)
-    state, token = first.try_lock(("10001", "US"))
+    state, token = first.observations.try_lock(("10001", "US"))
     assert state is LockState.ACQUIRED
     assert 2_000 < first.client.pttl(f"{KEY_PREFIX}lock:US:10001") <= 3_000
-    assert second.try_lock(("10001", "US"))[0] is LockState.BUSY
-    second.unlock(("10001", "US"), "not-the-token")
-    assert second.poll(("10001", "US")).locked
-    first.unlock(("10001", "US"), token)
-    assert not second.poll(("10001", "US")).locked
+    assert second.observations.try_lock(("10001", "US"))[0] is LockState.BUSY
+    second.observations.unlock(("10001", "US"), "not-the-token")
+    assert second.observations.poll(("10001", "US")).locked
+    first.observations.unlock(("10001", "US"), token)
+    assert not second.observations.poll(("10001", "US")).locked
 
 
 def test_remembered_failures_are_shared(redis_server: RedisServer) -> None:
     clock = Clock()
     one, _ = state_for(redis_server.url, clock)
     other, _ = state_for(redis_server.url, clock)
-    one.remember(("00000", "US"), Remembered("not_found", "no weather is known"), 3600)
-    assert other.remembered(("00000", "US")) == Remembered("not_found", "no weather is known")
-    assert other.poll(("00000", "US")).remembered is not None
+    one.observations.remember(("00000", "US"), Remembered("not_found", "no weather is known"), 3600)
+    assert other.observations.remembered(("00000", "US")) == Remembered("not_found", "no weather is known")
+    assert other.observations.poll(("00000", "US")).remembered is not None
 
 
 def test_redis_stopped_is_absorbed_counted_and_recovered_from(tmp_path: Path) -> None:
     clock = Clock()
     with RedisServer(tmp_path / "redis") as server:
         state, metrics = state_for(server.url, clock)
-        state.put(("94040", "US"), make_observation())
+        state.observations.put(("94040", "US"), make_observation())
         server.stop()
-        assert state.get(("94040", "US")) is None  # a miss, not an exception
+        assert state.observations.get(("94040", "US")) is None  # a miss, not an exception
         state.put_place(("94040", "US"), Geocoded(None))  # absorbed
         assert state.get_place(("94040", "US")) is None
-        assert state.try_lock(("94040", "US"))[0] is LockState.UNAVAILABLE
+        assert state.observations.try_lock(("94040", "US"))[0] is LockState.UNAVAILABLE
         assert state.degraded and sample(metrics, "tenki_weather_redis_degraded") == 1
         assert sample(metrics, "tenki_weather_redis_errors_total", kind="connection") == 1
         # Within the next second no command is tried at all.
-        assert not state.poll(("94040", "US")).reachable
+        assert not state.observations.poll(("94040", "US")).reachable
         assert sample(metrics, "tenki_weather_redis_errors_total", kind="connection") == 1
         server.start()
         clock.now += 1.0
-        assert state.get(("94040", "US")) is None  # an empty Redis (no persistence): reachable again
+        # An empty Redis (no persistence): reachable again.
+        assert state.observations.get(("94040", "US")) is None
         assert not state.degraded and sample(metrics, "tenki_weather_redis_degraded") == 0
-        state.put(("94040", "US"), make_observation())
-        assert state.get(("94040", "US")) is not None
+        state.observations.put(("94040", "US"), make_observation())
+        assert state.observations.get(("94040", "US")) is not None
 
 
 @pytest.mark.parametrize("password", ["", "wrong"])
 def test_a_refused_password_is_an_auth_error_and_a_verdict(tmp_path: Path, password: str) -> None:
     with RedisServer(tmp_path / "redis", password="right-password") as server:
         state, metrics = state_for(server.url, Clock(), password)
-        assert state.get(("94040", "US")) is None
+        assert state.observations.get(("94040", "US")) is None
         assert sample(metrics, "tenki_weather_redis_errors_total", kind="auth") == 1
         verdict = check_redis(connect(server.url, password))
         assert not verdict.ok and "refused the password" in verdict.text
@@ -199,7 +200,8 @@ def test_a_follower_gives_up_at_its_deadline_and_takes_over_an_expired_lock(
     b, upstream = replica(redis_server.url, lock_seconds=0.5)
     # Another replica holds the lock and never answers (it died mid-fetch).
     dead, _ = replica(redis_server.url, lock_seconds=0.5)
-    assert dead.shared is not None and dead.shared.try_lock(("10001", "US"))[0] is LockState.ACQUIRED
+    assert dead.shared is not None
+    assert dead.shared.observations.try_lock(("10001", "US"))[0] is LockState.ACQUIRED
     with pytest.raises(Unavailable, match="another replica is still fetching"):
         b.current_weather("10001", "us", budget_seconds=0.2)
     assert upstream.calls == 0

@@ -186,7 +186,6 @@ class SharedState:
         (NEGATIVE_CACHE_NOT_FOUND_SECONDS; 0: not shared)."""
         self.client = client
         self.metrics = metrics
-        self.entry_seconds = entry_seconds
         self.lock_seconds = lock_seconds
         self.place_seconds = place_seconds
         self.unknown_place_seconds = unknown_place_seconds
@@ -283,29 +282,6 @@ class SharedState:
             self._run(lambda: self.client.set(key, value, px=max(1, int(seconds * 1000))))
         except _Failed:
             pass
-
-    # -- the current weather's shelf ---------------------------------------------------------------
-
-    def get(self, place: Hashable) -> SharedEntry[Observation] | None:
-        return self.observations.get(place)
-
-    def put(self, place: Hashable, observation: Observation) -> None:
-        self.observations.put(place, observation)
-
-    def remembered(self, place: Hashable) -> Remembered | None:
-        return self.observations.remembered(place)
-
-    def remember(self, place: Hashable, failure: Remembered, seconds: float) -> None:
-        self.observations.remember(place, failure, seconds)
-
-    def try_lock(self, place: Hashable) -> tuple[LockState, str]:
-        return self.observations.try_lock(place)
-
-    def unlock(self, place: Hashable, token: str) -> None:
-        self.observations.unlock(place, token)
-
-    def poll(self, place: Hashable) -> Poll[Observation]:
-        return self.observations.poll(place)
 
     # -- geocoded places ---------------------------------------------------------------------------
 
